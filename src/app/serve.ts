@@ -1,0 +1,43 @@
+import { hostname } from 'node:os';
+import { createDispatcher, type Dispatcher, type DispatcherOptions } from '../dispatch/dispatcher.js';
+import type { Sender } from '../dispatch/sender.js';
+import type { AppContext } from './context.js';
+import { HEARTBEAT_MS } from './status.js';
+
+export interface ServeHandle {
+  id: string;
+  dispatcher: Dispatcher;
+  /** Stop claiming, finish or release in-flight sends within graceMs, mark this serve stopped. */
+  stop(graceMs: number): Promise<{ released: number }>;
+}
+
+/** Starts the dispatch loop and the heartbeat that tells other commands this serve is alive. */
+export function startServe(
+  ctx: AppContext,
+  sender: Sender,
+  opts: Omit<DispatcherOptions, 'owner'> & { listen: string | null },
+): ServeHandle {
+  const id = `srv_${hostname()}_${process.pid}_${ctx.clock().toString(36)}`;
+  ctx.store.serves.forgetOlderThan(ctx.clock() - 7 * 86_400_000);
+  ctx.store.serves.register({ id, pid: process.pid, hostname: hostname(), listen: opts.listen }, ctx.clock());
+  const dispatcher = createDispatcher({ store: ctx.store, sender, clock: ctx.clock }, { ...opts, owner: id });
+  const heartbeat = setInterval(() => {
+    try {
+      ctx.store.serves.heartbeat(id, ctx.clock());
+    } catch (err) {
+      dispatcher.emit('error', err as Error);
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  dispatcher.start();
+  return {
+    id,
+    dispatcher,
+    async stop(graceMs) {
+      clearInterval(heartbeat);
+      const r = await dispatcher.stop(graceMs);
+      ctx.store.serves.markStopped(id, ctx.clock());
+      return r;
+    },
+  };
+}

@@ -1,0 +1,347 @@
+/**
+ * The delivery queue and its history.
+ *
+ * Lease invariant: a pending delivery with lease_owner set is being sent by that owner until
+ * next_attempt_at (the lease's expiry). claimDue takes rows that are due — never leased, or whose
+ * lease expired (their owner died) — so reaping expired leases needs no separate sweep. Every
+ * settle is guarded by `lease_owner = ?`: an owner that lost its lease cannot overwrite the
+ * outcome of the owner that took the row over.
+ */
+import type Database from 'better-sqlite3';
+import type { AttemptOutcome, DeliveryStatus, SendResult } from '../domain/types.js';
+import type { Db } from './open.js';
+
+export interface ClaimedDelivery {
+  seq: number;
+  id: string;
+  eventId: string;
+  eventType: string;
+  occurredAt: number;
+  dataJson: string;
+  webhookId: string;
+  url: string;
+  authType: 'none' | 'basic' | 'bearer';
+  authUsername: string | null;
+  authCredential: string | null;
+  secret: string;
+  /** The number of the attempt about to be made (1-based). */
+  attempt: number;
+}
+
+export interface Settlement {
+  seq: number;
+  attempt: number;
+  startedAt: number;
+  result: SendResult;
+  status: DeliveryStatus;
+  /** When status is pending: when the next attempt is due. */
+  nextAttemptAt: number | null;
+}
+
+export interface DeliveryRow {
+  seq: number;
+  id: string;
+  event_id: string;
+  event_type: string;
+  webhook_id: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: number | null;
+  lease_owner: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  replay_of: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export interface AttemptRow {
+  id: number;
+  delivery_seq: number;
+  attempt: number;
+  started_at: number;
+  duration_ms: number;
+  outcome: AttemptOutcome;
+  status_code: number | null;
+  error: string | null;
+  response_excerpt: string | null;
+}
+
+export interface HistoryFilter {
+  status?: DeliveryStatus | undefined;
+  webhookId?: string | undefined;
+  eventType?: string | undefined;
+  since?: number | undefined;
+  limit: number;
+}
+
+interface ActiveWebhook {
+  id: string;
+  url: string;
+  auth_type: 'none' | 'basic' | 'bearer';
+  auth_username: string | null;
+  auth_credential: string | null;
+  secret: string;
+}
+
+export function createDeliveriesRepo(db: Db) {
+  const activeWebhooksStmt = db.prepare<[], ActiveWebhook>(
+    'SELECT id, url, auth_type, auth_username, auth_credential, secret FROM webhooks WHERE enabled = 1 AND removed_at IS NULL ORDER BY id',
+  );
+  const dueStmt = db.prepare<[string, number, number], { seq: number; id: string; event_id: string; event_type: string; attempts: number; occurred_at: number; data: string }>(`
+    SELECT d.seq, d.id, d.event_id, d.event_type, d.attempts, e.occurred_at, e.data
+    FROM deliveries d JOIN events e ON e.id = d.event_id
+    WHERE d.status = 'pending' AND d.webhook_id = ? AND d.next_attempt_at <= ?
+    ORDER BY d.next_attempt_at LIMIT ?`);
+  const leaseStmt = db.prepare('UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE seq = ?');
+  const settleStmt = db.prepare(`
+    UPDATE deliveries SET status = @status, attempts = @attempt, next_attempt_at = @next_attempt_at, lease_owner = NULL,
+      last_status_code = @status_code, last_error = @error, updated_at = @now, finished_at = @finished_at
+    WHERE seq = @seq AND lease_owner = @owner AND status = 'pending'`);
+  const insertAttemptStmt = db.prepare(`
+    INSERT INTO attempts (delivery_seq, attempt, started_at, duration_ms, outcome, status_code, error, response_excerpt)
+    VALUES (@seq, @attempt, @started_at, @duration_ms, @outcome, @status_code, @error, @response_excerpt)`);
+  const releaseStmt = db.prepare(
+    "UPDATE deliveries SET lease_owner = NULL, next_attempt_at = ? WHERE seq = ? AND lease_owner = ? AND status = 'pending'",
+  );
+  const nextDueStmt = db.prepare<[string], { t: number | null }>(
+    "SELECT min(next_attempt_at) AS t FROM deliveries WHERE status = 'pending' AND webhook_id = ?",
+  );
+  const findStmt = db.prepare<[string], DeliveryRow>('SELECT * FROM deliveries WHERE id = ?');
+  const attemptsStmt = db.prepare<[number], AttemptRow>('SELECT * FROM attempts WHERE delivery_seq = ? ORDER BY attempt, id');
+  const replaysStmt = db.prepare<[string], DeliveryRow>('SELECT * FROM deliveries WHERE replay_of = ? ORDER BY seq');
+  const countsStmt = db.prepare<[], { status: DeliveryStatus; n: number }>(
+    'SELECT status, count(*) AS n FROM deliveries GROUP BY status',
+  );
+  const finishedSinceStmt = db.prepare<[number], { status: DeliveryStatus; n: number }>(
+    'SELECT status, count(*) AS n FROM deliveries WHERE finished_at >= ? GROUP BY status',
+  );
+  const oldestPendingStmt = db.prepare<[], { created_at: number }>(
+    "SELECT created_at FROM deliveries WHERE status = 'pending' ORDER BY seq LIMIT 1",
+  );
+  const recentOfWebhookStmt = db.prepare<[string, number], { status: DeliveryStatus; finished_at: number | null }>(
+    'SELECT status, finished_at FROM deliveries WHERE webhook_id = ? ORDER BY seq DESC LIMIT ?',
+  );
+  const attemptsAfterStmt = db.prepare<[number, number], AttemptRow & { delivery_id: string; event_type: string; webhook_id: string; delivery_status: DeliveryStatus }>(`
+    SELECT a.*, d.id AS delivery_id, d.event_type, d.webhook_id, d.status AS delivery_status
+    FROM attempts a JOIN deliveries d ON d.seq = a.delivery_seq
+    WHERE a.id > ? ORDER BY a.id LIMIT ?`);
+  const maxAttemptIdStmt = db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM attempts');
+  const pruneSelectStmt = db.prepare<[number, number], { seq: number }>(
+    "SELECT seq FROM deliveries WHERE finished_at < ? AND status IN ('succeeded', 'failed') LIMIT ?",
+  );
+  const pruneCountStmt = db.prepare<[number], { n: number }>(
+    "SELECT count(*) AS n FROM deliveries WHERE finished_at < ? AND status IN ('succeeded', 'failed')",
+  );
+  const deleteDeliveryStmt = db.prepare('DELETE FROM deliveries WHERE seq = ?');
+  const pruneEventsStmt = db.prepare(`
+    DELETE FROM events WHERE seq IN (
+      SELECT e.seq FROM events e WHERE e.created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT ?)`);
+
+  const historyStmts = new Map<string, Database.Statement>();
+  const replayableStmts = new Map<string, Database.Statement>();
+  function filterWhere(f: Omit<HistoryFilter, 'limit'>, alias = ''): string[] {
+    const where: string[] = [];
+    if (f.status) where.push(`${alias}status = @status`);
+    if (f.webhookId) where.push(`${alias}webhook_id = @webhookId`);
+    if (f.eventType) where.push(`${alias}event_type = @eventType`);
+    if (f.since !== undefined) where.push(`${alias}created_at >= @since`);
+    return where;
+  }
+  function filterKey(f: Omit<HistoryFilter, 'limit'>): string {
+    return `${f.status ? 's' : ''}${f.webhookId ? 'w' : ''}${f.eventType ? 'e' : ''}${f.since !== undefined ? 't' : ''}`;
+  }
+  function filterParams(f: HistoryFilter): Record<string, unknown> {
+    return { status: f.status, webhookId: f.webhookId, eventType: f.eventType, since: f.since, limit: f.limit };
+  }
+  function historyStatement(f: HistoryFilter): Database.Statement {
+    const key = filterKey(f);
+    let stmt = historyStmts.get(key);
+    if (!stmt) {
+      const where = filterWhere(f);
+      stmt = db.prepare(
+        `SELECT * FROM deliveries ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT @limit`,
+      );
+      historyStmts.set(key, stmt);
+    }
+    return stmt;
+  }
+
+  let rotation = 0;
+
+  return {
+    /**
+     * Claims due deliveries for the enabled webhooks, fairly: every webhook with due work gets an
+     * equal share of `limit` first, then what is left goes round again; no webhook gets more than
+     * its `room` (its per-webhook cap less what it has in flight). One IMMEDIATE transaction.
+     */
+    claimDue(p: { owner: string; now: number; leaseUntil: number; limit: number; room: (webhookId: string) => number }): ClaimedDelivery[] {
+      return db.transaction(() => {
+        const webhooks = activeWebhooksStmt.all();
+        const out: ClaimedDelivery[] = [];
+        if (webhooks.length === 0 || p.limit <= 0) return out;
+        const start = rotation++ % webhooks.length;
+        const order = webhooks.slice(start).concat(webhooks.slice(0, start));
+        const taken = new Map<string, number>();
+        let candidates = order;
+        while (out.length < p.limit && candidates.length > 0) {
+          const share = Math.max(1, Math.ceil((p.limit - out.length) / candidates.length));
+          const stillHungry: ActiveWebhook[] = [];
+          for (const w of candidates) {
+            const left = p.limit - out.length;
+            if (left <= 0) break;
+            const already = taken.get(w.id) ?? 0;
+            const want = Math.min(share, left, p.room(w.id) - already);
+            if (want <= 0) continue;
+            const rows = dueStmt.all(w.id, p.now, want);
+            for (const r of rows) {
+              leaseStmt.run(p.owner, p.leaseUntil, r.seq);
+              out.push({
+                seq: r.seq,
+                id: r.id,
+                eventId: r.event_id,
+                eventType: r.event_type,
+                occurredAt: r.occurred_at,
+                dataJson: r.data,
+                webhookId: w.id,
+                url: w.url,
+                authType: w.auth_type,
+                authUsername: w.auth_username,
+                authCredential: w.auth_credential,
+                secret: w.secret,
+                attempt: r.attempts + 1,
+              });
+            }
+            taken.set(w.id, already + rows.length);
+            if (rows.length === want) stillHungry.push(w);
+          }
+          candidates = stillHungry;
+        }
+        return out;
+      }).immediate();
+    },
+
+    /** Records outcomes in one transaction. Returns how many were applied (lease still held). */
+    settle(owner: string, settlements: readonly Settlement[], now: number): number {
+      if (settlements.length === 0) return 0;
+      return db.transaction(() => {
+        let applied = 0;
+        for (const s of settlements) {
+          const r = settleStmt.run({
+            seq: s.seq,
+            owner,
+            status: s.status,
+            attempt: s.attempt,
+            next_attempt_at: s.status === 'pending' ? s.nextAttemptAt : null,
+            status_code: s.result.statusCode,
+            error: s.result.error,
+            now,
+            finished_at: s.status === 'pending' ? null : now,
+          });
+          if (r.changes !== 1) continue; // lease lost: the new owner records its own attempt
+          applied++;
+          insertAttemptStmt.run({
+            seq: s.seq,
+            attempt: s.attempt,
+            started_at: s.startedAt,
+            duration_ms: Math.round(s.result.durationMs),
+            outcome: s.result.outcome,
+            status_code: s.result.statusCode,
+            error: s.result.error,
+            response_excerpt: s.result.responseExcerpt,
+          });
+        }
+        return applied;
+      }).immediate();
+    },
+
+    /** Gives leased rows back so they are due at `dueAt` (graceful shutdown). */
+    releaseLeases(owner: string, seqs: readonly number[], dueAt: number): number {
+      if (seqs.length === 0) return 0;
+      return db.transaction(() => {
+        let n = 0;
+        for (const seq of seqs) n += releaseStmt.run(dueAt, seq, owner).changes;
+        return n;
+      }).immediate();
+    },
+
+    /** Earliest next_attempt_at of pending work for enabled webhooks (leased rows: their expiry). */
+    nextDueAt(): number | null {
+      let min: number | null = null;
+      for (const w of activeWebhooksStmt.all()) {
+        const t = nextDueStmt.get(w.id)?.t ?? null;
+        if (t !== null && (min === null || t < min)) min = t;
+      }
+      return min;
+    },
+
+    find(id: string): DeliveryRow | undefined {
+      return findStmt.get(id);
+    },
+    attemptsOf(seq: number): AttemptRow[] {
+      return attemptsStmt.all(seq);
+    },
+    replaysOf(id: string): DeliveryRow[] {
+      return replaysStmt.all(id);
+    },
+    history(f: HistoryFilter): DeliveryRow[] {
+      return historyStatement(f).all(filterParams(f)) as DeliveryRow[];
+    },
+    /** Failed deliveries matching the filter that have not been replayed yet, oldest first. */
+    replayableFailed(f: Omit<HistoryFilter, 'status'>): DeliveryRow[] {
+      const full: HistoryFilter = { ...f, status: 'failed' };
+      const key = filterKey(full);
+      let stmt = replayableStmts.get(key);
+      if (!stmt) {
+        const where = filterWhere(full, 'd.');
+        stmt = db.prepare(
+          `SELECT d.* FROM deliveries d WHERE ${where.join(' AND ')}
+           AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.replay_of = d.id) ORDER BY d.seq LIMIT @limit`,
+        );
+        replayableStmts.set(key, stmt);
+      }
+      return stmt.all(filterParams(full)) as DeliveryRow[];
+    },
+    countsByStatus(): Record<DeliveryStatus, number> {
+      const out: Record<DeliveryStatus, number> = { pending: 0, succeeded: 0, failed: 0 };
+      for (const r of countsStmt.all()) out[r.status] = r.n;
+      return out;
+    },
+    finishedSince(since: number): { succeeded: number; failed: number } {
+      const out = { succeeded: 0, failed: 0 };
+      for (const r of finishedSinceStmt.all(since)) if (r.status !== 'pending') out[r.status] = r.n;
+      return out;
+    },
+    oldestPendingCreatedAt(): number | null {
+      return oldestPendingStmt.get()?.created_at ?? null;
+    },
+    /** Newest-first statuses of one webhook's deliveries, at most `cap`: enough to count a failure streak. */
+    recentOfWebhook(webhookId: string, cap: number): { status: DeliveryStatus; finished_at: number | null }[] {
+      return recentOfWebhookStmt.all(webhookId, cap);
+    },
+    attemptsAfter(afterId: number, limit: number) {
+      return attemptsAfterStmt.all(afterId, limit);
+    },
+    maxAttemptId(): number {
+      return maxAttemptIdStmt.get()?.id ?? 0;
+    },
+    countPrunable(cut: number): number {
+      return pruneCountStmt.get(cut)?.n ?? 0;
+    },
+    /** Deletes finished deliveries (and their attempts) older than `cut`, a chunk per transaction. */
+    pruneChunk(cut: number, chunk: number): number {
+      return db.transaction(() => {
+        const rows = pruneSelectStmt.all(cut, chunk);
+        for (const r of rows) deleteDeliveryStmt.run(r.seq);
+        return rows.length;
+      }).immediate();
+    },
+    /** Deletes events older than `cut` that no delivery refers to any more. */
+    pruneOrphanEvents(cut: number, chunk: number): number {
+      return pruneEventsStmt.run(cut, chunk).changes;
+    },
+  };
+}
+
+export type DeliveriesRepo = ReturnType<typeof createDeliveriesRepo>;
