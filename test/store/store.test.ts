@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { migrate, openDatabase } from '../../src/store/open.js';
+import { LATEST_VERSION, MIGRATIONS } from '../../src/store/migrations.js';
+import { openStore } from '../../src/store/store.js';
+import type { SendResult } from '../../src/domain/types.js';
+import { tempDb } from '../helpers/paths.js';
+import { seedEvents, seedWebhook } from '../helpers/seed.js';
+
+const OK: SendResult = { outcome: 'ok', statusCode: 200, error: null, durationMs: 3, responseExcerpt: 'ok' };
+const FAIL: SendResult = { outcome: 'http_error', statusCode: 503, error: 'HTTP 503', durationMs: 3, responseExcerpt: null };
+
+describe('migrations', () => {
+  const t = tempDb();
+  after(t.cleanup);
+
+  it('bring a new file to the latest version, and running them again changes nothing', () => {
+    const db = openDatabase(t.db);
+    assert.equal(db.pragma('user_version', { simple: true }), LATEST_VERSION);
+    const schema = () => db.prepare('SELECT type, name, sql FROM sqlite_schema ORDER BY name').all();
+    const before = schema();
+    migrate(db, t.db);
+    migrate(db, t.db);
+    assert.deepEqual(schema(), before);
+    assert.equal(db.pragma('user_version', { simple: true }), LATEST_VERSION);
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+    db.close();
+  });
+
+  it('refuse migrations that do not go up', () => {
+    const db = new Database(':memory:');
+    assert.throws(() => migrate(db, ':memory:', [MIGRATIONS[0]!, { version: 1, up: '' }]), /only go up/);
+    db.close();
+  });
+
+  it('apply only the entries above the stored version, each with its bump', () => {
+    const db = new Database(':memory:');
+    migrate(db, ':memory:', [MIGRATIONS[0]!]);
+    migrate(db, ':memory:', [MIGRATIONS[0]!, { version: 2, up: 'CREATE TABLE extra (x INTEGER) STRICT;' }]);
+    assert.equal(db.pragma('user_version', { simple: true }), 2);
+    assert.ok(db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'extra'").get());
+    db.close();
+  });
+});
+
+describe('the delivery queue', () => {
+  const t = tempDb();
+  const store = openStore(t.db);
+  after(() => {
+    store.close();
+    t.cleanup();
+  });
+
+  it('finds due work through the partial due index, not a table scan', () => {
+    const plan = store.db
+      .prepare(`EXPLAIN QUERY PLAN SELECT d.seq FROM deliveries d JOIN events e ON e.id = d.event_id
+                WHERE d.status = 'pending' AND d.webhook_id = ? AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?`)
+      .all('wh_x', 0, 10) as { detail: string }[];
+    const text = plan.map((p) => p.detail).join(' | ');
+    assert.match(text, /SEARCH d USING INDEX deliveries_by_due \(webhook_id=\? AND next_attempt_at<\?\)/);
+    assert.doesNotMatch(text, /SCAN d/);
+    assert.doesNotMatch(text, /TEMP B-TREE/);
+  });
+
+  it('answers history filters from indexes, newest first, without sorting', () => {
+    for (const [where, index] of [
+      ["status = 'failed'", 'deliveries_by_status'],
+      ["webhook_id = 'x'", 'deliveries_by_webhook'],
+      ["event_type = 'ticket.created'", 'deliveries_by_event_type'],
+    ]) {
+      const plan = (store.db.prepare(`EXPLAIN QUERY PLAN SELECT * FROM deliveries WHERE ${where} ORDER BY seq DESC LIMIT 50`).all() as { detail: string }[])
+        .map((p) => p.detail).join(' | ');
+      assert.match(plan, new RegExp(`USING INDEX ${index}`), plan);
+      assert.doesNotMatch(plan, /TEMP B-TREE/, plan);
+    }
+  });
+
+  it('leases claimed rows, and re-claims a delivery whose lease expired', () => {
+    const w = seedWebhook(store);
+    seedEvents(store, 1, 1_000);
+    const room = () => 10;
+    const first = store.deliveries.claimDue({ owner: 'a', now: 1_000, leaseUntil: 31_000, limit: 10, room });
+    assert.equal(first.length, 1);
+    assert.equal(first[0]!.webhookId, w.id);
+    assert.equal(first[0]!.attempt, 1);
+    assert.equal(store.deliveries.claimDue({ owner: 'b', now: 30_999, leaseUntil: 60_000, limit: 10, room }).length, 0, 'leased');
+    const again = store.deliveries.claimDue({ owner: 'b', now: 31_000, leaseUntil: 61_000, limit: 10, room });
+    assert.equal(again.length, 1, 'the lease ran out: b takes it over');
+    assert.equal(again[0]!.id, first[0]!.id);
+    // a, which lost the lease, cannot settle it; b can.
+    assert.equal(store.deliveries.settle('a', [{ seq: first[0]!.seq, attempt: 1, startedAt: 1_000, result: OK, status: 'succeeded', nextAttemptAt: null }], 2_000), 0);
+    assert.equal(store.deliveries.settle('b', [{ seq: again[0]!.seq, attempt: 1, startedAt: 31_000, result: OK, status: 'succeeded', nextAttemptAt: null }], 31_500), 1);
+    const row = store.deliveries.find(first[0]!.id)!;
+    assert.equal(row.status, 'succeeded');
+    assert.equal(row.lease_owner, null);
+    assert.equal(store.deliveries.attemptsOf(row.seq).length, 1, 'only the settling owner records an attempt');
+    store.webhooks.setEnabled(w.id, false, 0);
+  });
+
+  it('schedules retries and makes them due at their time only', () => {
+    const w = seedWebhook(store);
+    seedEvents(store, 1, 100_000);
+    const room = () => 10;
+    const [d] = store.deliveries.claimDue({ owner: 'a', now: 100_000, leaseUntil: 130_000, limit: 10, room });
+    store.deliveries.settle('a', [{ seq: d!.seq, attempt: 1, startedAt: 100_000, result: FAIL, status: 'pending', nextAttemptAt: 101_000 }], 100_010);
+    assert.equal(store.deliveries.nextDueAt(), 101_000);
+    assert.equal(store.deliveries.claimDue({ owner: 'a', now: 100_999, leaseUntil: 130_000, limit: 10, room }).length, 0);
+    const [retry] = store.deliveries.claimDue({ owner: 'a', now: 101_000, leaseUntil: 131_000, limit: 10, room });
+    assert.equal(retry!.attempt, 2);
+    store.deliveries.settle('a', [{ seq: retry!.seq, attempt: 2, startedAt: 101_000, result: FAIL, status: 'failed', nextAttemptAt: null }], 101_010);
+    const row = store.deliveries.find(d!.id)!;
+    assert.equal(row.status, 'failed');
+    assert.equal(row.attempts, 2);
+    assert.equal(row.last_status_code, 503);
+    assert.equal(store.deliveries.nextDueAt(), null);
+    store.webhooks.setEnabled(w.id, false, 0);
+  });
+
+  it('shares a claim fairly between webhooks and respects each one\'s room', () => {
+    const a = seedWebhook(store);
+    const b = seedWebhook(store);
+    seedEvents(store, 20, 200_000);
+    const claimed = store.deliveries.claimDue({ owner: 'f', now: 200_000, leaseUntil: 230_000, limit: 10, room: () => 100 });
+    assert.equal(claimed.filter((d) => d.webhookId === a.id).length, 5);
+    assert.equal(claimed.filter((d) => d.webhookId === b.id).length, 5);
+    const capped = store.deliveries.claimDue({ owner: 'f', now: 200_000, leaseUntil: 230_000, limit: 10, room: (id) => (id === a.id ? 2 : 100) });
+    assert.equal(capped.filter((d) => d.webhookId === a.id).length, 2);
+    assert.equal(capped.filter((d) => d.webhookId === b.id).length, 8, 'what a cannot take goes to b');
+  });
+
+  it('releases leases so the rows are due at once', () => {
+    const w = seedWebhook(store);
+    for (const other of store.webhooks.list()) if (other.id !== w.id) store.webhooks.setEnabled(other.id, false, 0);
+    seedEvents(store, 3, 300_000);
+    const claimed = store.deliveries.claimDue({ owner: 'r', now: 300_000, leaseUntil: 330_000, limit: 10, room: () => 10 });
+    assert.equal(claimed.length, 3);
+    assert.equal(store.deliveries.releaseLeases('r', claimed.map((d) => d.seq), 300_001), 3);
+    assert.equal(store.deliveries.claimDue({ owner: 's', now: 300_001, leaseUntil: 330_000, limit: 10, room: () => 10 }).length, 3);
+  });
+});
