@@ -15,7 +15,7 @@ export function registerRemove(program: Command, session: SessionFactory): void 
       const w = getWebhook(s.ctx(), id);
       if (!opts.yes) {
         if (!s.interactive) throw new UsageError(`not removing ${id} without confirmation: add --yes`);
-        const ok = await s.prompter().confirm({ message: `Remove webhook ${w.id} (${w.name} → ${w.url})?`, default: false });
+        const ok = await (await s.prompter()).confirm({ message: `Remove webhook ${w.id} (${w.name} → ${w.url})?`, default: false });
         if (!ok) throw new CancelledError(`kept webhook ${w.id}; nothing was changed`);
       }
       const r = removeWebhook(s.ctx(), id);

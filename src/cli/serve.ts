@@ -8,7 +8,6 @@ import { UsageError, ZwhError } from '../domain/errors.js';
 import { ATTEMPT_TIMEOUT_MS, RETRY_DELAYS_MS } from '../domain/limits.js';
 import { USER_AGENT } from '../domain/version.js';
 import type { AttemptReport } from '../dispatch/dispatcher.js';
-import { createSender } from '../dispatch/sender.js';
 import { createMetrics } from '../intake/metrics.js';
 import { createIntakeServer, isLoopback, parseListen } from '../intake/server.js';
 import type { SessionFactory } from './main.js';
@@ -163,6 +162,7 @@ Examples:
 
       const ctx = s.ctx();
       const log = createLogger(s, !!opts.quiet);
+      const { createSender } = await import('../dispatch/sender.js'); // undici: a large import only serve and test need
       const sender = createSender({ caFile: opts.caFile, connectionsPerOrigin: perWebhook });
       let anyFailed = false;
       const handle = startServe(ctx, sender, {

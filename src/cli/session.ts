@@ -5,7 +5,7 @@ import { cryptoRandom, type RandomSource } from '../domain/ids.js';
 import { systemClock, type Clock } from '../domain/types.js';
 import { openStore, type Store } from '../store/store.js';
 import type { Io } from './io.js';
-import { createInquirerPrompter, type Prompter } from './prompts.js';
+import type { Prompter } from './prompts.js';
 import { colorLevel, createRender, type Render } from './render.js';
 
 export interface GlobalOptions {
@@ -66,14 +66,18 @@ export class Session {
     return !!this.io.stdin.isTTY;
   }
 
-  prompter(): Prompter {
-    // With --json, prompts go to stderr so stdout holds nothing but JSON.
-    this.prompterInstance ??=
-      this.deps.prompter ??
-      createInquirerPrompter({
-        input: this.io.stdin,
-        output: (this.json ? this.io.stderr : this.io.stdout) as NodeJS.WritableStream,
-      });
+  /** Loaded on first use: inquirer is a large import that non-interactive commands never need. */
+  async prompter(): Promise<Prompter> {
+    if (!this.prompterInstance) {
+      const { createInquirerPrompter } = await import('./prompts.js');
+      // With --json, prompts go to stderr so stdout holds nothing but JSON.
+      this.prompterInstance =
+        this.deps.prompter ??
+        createInquirerPrompter({
+          input: this.io.stdin,
+          output: (this.json ? this.io.stderr : this.io.stdout) as NodeJS.WritableStream,
+        });
+    }
     return this.prompterInstance;
   }
 

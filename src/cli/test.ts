@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { testWebhook } from '../app/deliveries.js';
-import { createSender } from '../dispatch/sender.js';
 import type { SessionFactory } from './main.js';
 import { oneLine } from './render.js';
 
@@ -13,6 +12,7 @@ export function registerTest(program: Command, session: SessionFactory): void {
     .action(async (id: string, opts: { caFile?: string }, cmd: Command) => {
       const s = session(cmd);
       const ctx = s.ctx();
+      const { createSender } = await import('../dispatch/sender.js'); // undici: a large import only serve and test need
       const sender = createSender({ caFile: opts.caFile, connectionsPerOrigin: 1 });
       try {
         const { deliveryId, result } = await testWebhook(ctx, sender, id);
