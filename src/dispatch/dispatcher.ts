@@ -1,15 +1,19 @@
 /**
  * The dispatch loop: claim → send → settle.
  *
- * - Claims happen in one short IMMEDIATE transaction, sends happen outside any transaction, and
- *   outcomes are settled in batches (one transaction for everything that finished in the same
- *   turn of the event loop). Never await inside a transaction.
- * - At most `concurrency` sends are in flight, and at most `perWebhook` to one webhook, so a slow
- *   or dead endpoint holds only its own share of the slots.
- * - A claimed row is leased to this dispatcher until `leaseMs` from the claim; if the process dies,
- *   the row becomes due again when the lease runs out and another serve sends it (at-least-once).
+ * - Each turn of the loop makes one write: it settles every send that finished since the last
+ *   turn and claims more work, in one short IMMEDIATE transaction. Sends happen outside any
+ *   transaction; nothing awaits inside one.
+ * - Claims run ahead of the sends by up to `concurrency` deliveries (the ready queue), so that
+ *   they come in batches rather than one per freed slot.
+ * - At most `concurrency` sends are in flight, and at most `perWebhook` to one webhook (which may
+ *   also hold at most `perWebhook` in the ready queue), so a slow or dead endpoint holds only its
+ *   own share of the slots and never delays the others.
+ * - A claimed row is leased to this dispatcher until `leaseMs` after the claim; if the process
+ *   dies, the row becomes due again when the lease runs out and another serve sends it
+ *   (at-least-once). The lease covers the wait in the ready queue plus one send (≤ 5 s).
  * - stop(): claim nothing more, let in-flight sends finish within the grace period, settle them,
- *   and release the leases of any that did not finish so they are due at once for the next serve.
+ *   and release the leases of everything else this dispatcher holds, so it is due at once.
  *
  * The loop reports through typed events; it never prints and never touches `process`.
  */
@@ -46,76 +50,115 @@ export interface AttemptReport {
 
 export interface DispatcherEvents {
   attempt: [AttemptReport];
-  lease_lost: [{ deliveryId: string }];
   error: [Error];
   idle: [];
-}
-
-interface InFlight {
-  delivery: ClaimedDelivery;
-  startedAt: number;
 }
 
 export interface Dispatcher extends EventEmitter<DispatcherEvents> {
   start(): void;
   /** Look for work now (the intake calls this after recording events). */
   nudge(): void;
-  /** Resolves when nothing is in flight and nothing is pending for an enabled webhook. */
+  /** Resolves when nothing is held or in flight and nothing is pending for an enabled webhook. */
   drained(): Promise<void>;
   stop(graceMs: number): Promise<{ released: number }>;
   inFlight(): number;
 }
 
+interface Finished {
+  settlement: Settlement;
+  report: AttemptReport;
+}
+
 export function createDispatcher(deps: { store: Store; sender: Sender; clock: Clock }, opts: DispatcherOptions): Dispatcher {
   const { store, sender, clock } = deps;
   const emitter = new EventEmitter<DispatcherEvents>();
-  const inflight = new Map<number, InFlight>();
-  const inflightByWebhook = new Map<string, number>();
-  let settleBuffer: { settlement: Settlement; report: AttemptReport }[] = [];
-  let flushScheduled = false;
-  let pumpScheduled = false;
+  /** Claimed, not yet sent, in claim order. */
+  let ready: ClaimedDelivery[] = [];
+  /** Sending now, by seq. */
+  const inflight = new Map<number, ClaimedDelivery>();
+  /** Per webhook: ready + in flight (claim room) and in flight only (send room). */
+  const heldByWebhook = new Map<string, number>();
+  const sendingByWebhook = new Map<string, number>();
+  let finished: Finished[] = [];
+  let tickScheduled = false;
   let running = false;
   let stopping = false;
   let pollTimer: NodeJS.Timeout | undefined;
   let drainWaiters: (() => void)[] = [];
-  const minBatch = Math.max(1, Math.floor(opts.concurrency / 8));
+  const capacity = opts.concurrency * 2;
+  const minBatch = Math.max(1, Math.floor(opts.concurrency / 2));
+
+  const bump = (m: Map<string, number>, key: string, by: number) => {
+    const n = (m.get(key) ?? 0) + by;
+    if (n <= 0) m.delete(key);
+    else m.set(key, n);
+  };
+  const claimRoom = (webhookId: string) => opts.perWebhook * 2 - (heldByWebhook.get(webhookId) ?? 0);
 
   function reportError(err: unknown): void {
     emitter.emit('error', err instanceof Error ? err : new Error(String(err)));
   }
 
-  function room(webhookId: string): number {
-    return opts.perWebhook - (inflightByWebhook.get(webhookId) ?? 0);
-  }
-
-  function pump(): void {
-    pumpScheduled = false;
-    if (!running || stopping) return;
-    const free = opts.concurrency - inflight.size;
-    // Claim in batches: one transaction per handful of freed slots, not one per delivery.
-    if (free <= 0 || (inflight.size > 0 && free < minBatch)) return;
-    let claimed: ClaimedDelivery[];
-    try {
-      const now = clock();
-      claimed = store.deliveries.claimDue({ owner: opts.owner, now, leaseUntil: now + opts.leaseMs, limit: free, room });
-    } catch (err) {
-      reportError(err);
-      return;
+  /**
+   * One turn of the loop: settle what finished and, when the ready queue runs low, claim more —
+   * one transaction — then start every send there is room for.
+   */
+  function tick(): void {
+    tickScheduled = false;
+    const batch = finished;
+    finished = [];
+    for (const f of batch) {
+      const d = inflight.get(f.settlement.seq);
+      if (!d) continue;
+      inflight.delete(f.settlement.seq);
+      bump(sendingByWebhook, d.webhookId, -1);
+      bump(heldByWebhook, d.webhookId, -1);
     }
-    for (const d of claimed) launch(d);
-    if (claimed.length === 0 && inflight.size === 0) checkDrained();
+    const held = ready.length + inflight.size;
+    const free = running && !stopping ? capacity - held : 0;
+    const claimNow = free > 0 && (held === 0 || free >= minBatch);
+    const now = clock();
+    let claimed: ClaimedDelivery[] = [];
+    try {
+      claimed = store.deliveries.settleAndClaim(
+        opts.owner,
+        batch.map((f) => f.settlement),
+        now,
+        claimNow ? { owner: opts.owner, now, leaseUntil: now + opts.leaseMs, limit: free, room: claimRoom } : null,
+      ).claimed;
+    } catch (err) {
+      // Outcomes not recorded stay leased; when the lease runs out they are sent again.
+      reportError(err);
+    }
+    for (const f of batch) emitter.emit('attempt', f.report);
+    for (const d of claimed) {
+      ready.push(d);
+      bump(heldByWebhook, d.webhookId, 1);
+    }
+    launchReady();
+    if (claimNow && claimed.length === 0 && ready.length === 0 && inflight.size === 0) checkDrained();
   }
 
-  function schedulePump(): void {
-    if (pumpScheduled) return;
-    pumpScheduled = true;
-    setImmediate(pump);
+  function launchReady(): void {
+    if (ready.length === 0 || stopping) return;
+    const waiting: ClaimedDelivery[] = [];
+    for (const d of ready) {
+      if (inflight.size < opts.concurrency && (sendingByWebhook.get(d.webhookId) ?? 0) < opts.perWebhook) launch(d);
+      else waiting.push(d);
+    }
+    ready = waiting;
+  }
+
+  function scheduleTick(): void {
+    if (tickScheduled) return;
+    tickScheduled = true;
+    setImmediate(tick);
   }
 
   function launch(d: ClaimedDelivery): void {
     const startedAt = clock();
-    inflight.set(d.seq, { delivery: d, startedAt });
-    inflightByWebhook.set(d.webhookId, (inflightByWebhook.get(d.webhookId) ?? 0) + 1);
+    inflight.set(d.seq, d);
+    bump(sendingByWebhook, d.webhookId, 1);
     sender
       .send(buildRequest(d, opts.userAgent, startedAt))
       .then((result) => finish(d, startedAt, result))
@@ -124,9 +167,8 @@ export function createDispatcher(deps: { store: Store; sender: Sender; clock: Cl
 
   function finish(d: ClaimedDelivery, startedAt: number, result: SendResult): void {
     if (!inflight.has(d.seq)) return; // released at shutdown: the lease is no longer ours
-    const now = clock();
-    const step = nextStep(d.attempt, result, now, opts.retryDelaysMs);
-    settleBuffer.push({
+    const step = nextStep(d.attempt, result, clock(), opts.retryDelaysMs);
+    finished.push({
       settlement: { seq: d.seq, attempt: d.attempt, startedAt, result, status: step.status, nextAttemptAt: step.nextAttemptAt },
       report: {
         deliveryId: d.id,
@@ -140,38 +182,11 @@ export function createDispatcher(deps: { store: Store; sender: Sender; clock: Cl
         nextAttemptAt: step.nextAttemptAt,
       },
     });
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flush);
-    }
-  }
-
-  function flush(): void {
-    flushScheduled = false;
-    const batch = settleBuffer;
-    settleBuffer = [];
-    if (batch.length === 0) return;
-    try {
-      store.deliveries.settle(opts.owner, batch.map((b) => b.settlement), clock());
-    } catch (err) {
-      // The rows stay leased; when the lease expires they are sent again (at-least-once).
-      reportError(err);
-    }
-    for (const b of batch) {
-      const entry = inflight.get(b.settlement.seq);
-      if (entry) {
-        inflight.delete(b.settlement.seq);
-        const n = (inflightByWebhook.get(entry.delivery.webhookId) ?? 1) - 1;
-        if (n <= 0) inflightByWebhook.delete(entry.delivery.webhookId);
-        else inflightByWebhook.set(entry.delivery.webhookId, n);
-      }
-      emitter.emit('attempt', b.report);
-    }
-    schedulePump();
+    scheduleTick();
   }
 
   function checkDrained(): void {
-    if (drainWaiters.length === 0 || inflight.size > 0 || settleBuffer.length > 0) return;
+    if (drainWaiters.length === 0) return;
     let next: number | null;
     try {
       next = store.deliveries.nextDueAt();
@@ -190,16 +205,16 @@ export function createDispatcher(deps: { store: Store; sender: Sender; clock: Cl
     start(): void {
       if (running) return;
       running = true;
-      pollTimer = setInterval(schedulePump, opts.pollMs);
-      schedulePump();
+      pollTimer = setInterval(scheduleTick, opts.pollMs);
+      scheduleTick();
     },
     nudge(): void {
-      schedulePump();
+      scheduleTick();
     },
     drained(): Promise<void> {
       return new Promise<void>((resolve) => {
         drainWaiters.push(resolve);
-        schedulePump();
+        scheduleTick();
       });
     },
     inFlight: () => inflight.size,
@@ -207,13 +222,16 @@ export function createDispatcher(deps: { store: Store; sender: Sender; clock: Cl
       stopping = true;
       if (pollTimer) clearInterval(pollTimer);
       const deadline = clock() + graceMs;
-      while ((inflight.size > 0 || settleBuffer.length > 0) && clock() < deadline) {
+      while ((inflight.size > 0 || finished.length > 0) && clock() < deadline) {
         await new Promise((r) => setTimeout(r, 20));
       }
-      flush();
-      const left = [...inflight.keys()];
+      tick();
+      // Must release even what is still sending: its outcome will not be recorded by us.
+      const left = [...ready, ...inflight.values()].map((d) => d.seq);
+      ready = [];
       inflight.clear();
-      inflightByWebhook.clear();
+      heldByWebhook.clear();
+      sendingByWebhook.clear();
       let released = 0;
       try {
         released = store.deliveries.releaseLeases(opts.owner, left, clock());

@@ -9,7 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { AttemptOutcome, DeliveryStatus, SendResult } from '../domain/types.js';
-import type { Db } from './open.js';
+import type { Db, Durability } from './open.js';
 
 export interface ClaimedDelivery {
   seq: number;
@@ -85,7 +85,16 @@ interface ActiveWebhook {
   secret: string;
 }
 
-export function createDeliveriesRepo(db: Db) {
+export interface ClaimRequest {
+  owner: string;
+  now: number;
+  leaseUntil: number;
+  limit: number;
+  /** How many more sends this webhook may have in flight. */
+  room: (webhookId: string) => number;
+}
+
+export function createDeliveriesRepo(db: Db, durability: (mode: Durability) => void = () => {}) {
   const activeWebhooksStmt = db.prepare<[], ActiveWebhook>(
     'SELECT id, url, auth_type, auth_username, auth_credential, secret FROM webhooks WHERE enabled = 1 AND removed_at IS NULL ORDER BY id',
   );
@@ -111,11 +120,9 @@ export function createDeliveriesRepo(db: Db) {
   const findStmt = db.prepare<[string], DeliveryRow>('SELECT * FROM deliveries WHERE id = ?');
   const attemptsStmt = db.prepare<[number], AttemptRow>('SELECT * FROM attempts WHERE delivery_seq = ? ORDER BY attempt, id');
   const replaysStmt = db.prepare<[string], DeliveryRow>('SELECT * FROM deliveries WHERE replay_of = ? ORDER BY seq');
-  const countsStmt = db.prepare<[], { status: DeliveryStatus; n: number }>(
-    'SELECT status, count(*) AS n FROM deliveries GROUP BY status',
-  );
-  const finishedSinceStmt = db.prepare<[number], { status: DeliveryStatus; n: number }>(
-    'SELECT status, count(*) AS n FROM deliveries WHERE finished_at >= ? GROUP BY status',
+  const countsStmt = db.prepare<[], { status: DeliveryStatus; n: number }>('SELECT status, n FROM delivery_counts');
+  const finishedSinceStmt = db.prepare<[number], { succeeded: number | null; failed: number | null }>(
+    'SELECT sum(succeeded) AS succeeded, sum(failed) AS failed FROM delivery_outcomes_hourly WHERE hour >= ?',
   );
   const oldestPendingStmt = db.prepare<[], { created_at: number }>(
     "SELECT created_at FROM deliveries WHERE status = 'pending' ORDER BY seq LIMIT 1",
@@ -170,90 +177,118 @@ export function createDeliveriesRepo(db: Db) {
 
   let rotation = 0;
 
+  /**
+   * Claims due deliveries for the enabled webhooks, fairly: every webhook with due work gets an
+   * equal share of `limit` first, then what is left goes round again; no webhook gets more than
+   * its room. Runs inside the caller's transaction.
+   */
+  function claimRows(p: ClaimRequest): ClaimedDelivery[] {
+    const webhooks = activeWebhooksStmt.all();
+    const out: ClaimedDelivery[] = [];
+    if (webhooks.length === 0 || p.limit <= 0) return out;
+    const start = rotation++ % webhooks.length;
+    const order = webhooks.slice(start).concat(webhooks.slice(0, start));
+    const taken = new Map<string, number>();
+    let candidates = order;
+    while (out.length < p.limit && candidates.length > 0) {
+      const share = Math.max(1, Math.ceil((p.limit - out.length) / candidates.length));
+      const stillHungry: ActiveWebhook[] = [];
+      for (const w of candidates) {
+        const left = p.limit - out.length;
+        if (left <= 0) break;
+        const already = taken.get(w.id) ?? 0;
+        const want = Math.min(share, left, p.room(w.id) - already);
+        if (want <= 0) continue;
+        const rows = dueStmt.all(w.id, p.now, want);
+        for (const r of rows) {
+          leaseStmt.run(p.owner, p.leaseUntil, r.seq);
+          out.push({
+            seq: r.seq,
+            id: r.id,
+            eventId: r.event_id,
+            eventType: r.event_type,
+            occurredAt: r.occurred_at,
+            dataJson: r.data,
+            webhookId: w.id,
+            url: w.url,
+            authType: w.auth_type,
+            authUsername: w.auth_username,
+            authCredential: w.auth_credential,
+            secret: w.secret,
+            attempt: r.attempts + 1,
+          });
+        }
+        taken.set(w.id, already + rows.length);
+        if (rows.length === want) stillHungry.push(w);
+      }
+      candidates = stillHungry;
+    }
+    return out;
+  }
+
+  /** Records outcomes; returns how many were applied (lease still held). Inside the caller's transaction. */
+  function settleRows(owner: string, settlements: readonly Settlement[], now: number): number {
+    let applied = 0;
+    for (const s of settlements) {
+      const r = settleStmt.run({
+        seq: s.seq,
+        owner,
+        status: s.status,
+        attempt: s.attempt,
+        next_attempt_at: s.status === 'pending' ? s.nextAttemptAt : null,
+        status_code: s.result.statusCode,
+        error: s.result.error,
+        now,
+        finished_at: s.status === 'pending' ? null : now,
+      });
+      if (r.changes !== 1) continue; // lease lost: the new owner records its own attempt
+      applied++;
+      insertAttemptStmt.run({
+        seq: s.seq,
+        attempt: s.attempt,
+        started_at: s.startedAt,
+        duration_ms: Math.round(s.result.durationMs),
+        outcome: s.result.outcome,
+        status_code: s.result.statusCode,
+        error: s.result.error,
+        response_excerpt: s.result.responseExcerpt,
+      });
+    }
+    return applied;
+  }
+
   return {
     /**
      * Claims due deliveries for the enabled webhooks, fairly: every webhook with due work gets an
      * equal share of `limit` first, then what is left goes round again; no webhook gets more than
      * its `room` (its per-webhook cap less what it has in flight). One IMMEDIATE transaction.
      */
-    claimDue(p: { owner: string; now: number; leaseUntil: number; limit: number; room: (webhookId: string) => number }): ClaimedDelivery[] {
-      return db.transaction(() => {
-        const webhooks = activeWebhooksStmt.all();
-        const out: ClaimedDelivery[] = [];
-        if (webhooks.length === 0 || p.limit <= 0) return out;
-        const start = rotation++ % webhooks.length;
-        const order = webhooks.slice(start).concat(webhooks.slice(0, start));
-        const taken = new Map<string, number>();
-        let candidates = order;
-        while (out.length < p.limit && candidates.length > 0) {
-          const share = Math.max(1, Math.ceil((p.limit - out.length) / candidates.length));
-          const stillHungry: ActiveWebhook[] = [];
-          for (const w of candidates) {
-            const left = p.limit - out.length;
-            if (left <= 0) break;
-            const already = taken.get(w.id) ?? 0;
-            const want = Math.min(share, left, p.room(w.id) - already);
-            if (want <= 0) continue;
-            const rows = dueStmt.all(w.id, p.now, want);
-            for (const r of rows) {
-              leaseStmt.run(p.owner, p.leaseUntil, r.seq);
-              out.push({
-                seq: r.seq,
-                id: r.id,
-                eventId: r.event_id,
-                eventType: r.event_type,
-                occurredAt: r.occurred_at,
-                dataJson: r.data,
-                webhookId: w.id,
-                url: w.url,
-                authType: w.auth_type,
-                authUsername: w.auth_username,
-                authCredential: w.auth_credential,
-                secret: w.secret,
-                attempt: r.attempts + 1,
-              });
-            }
-            taken.set(w.id, already + rows.length);
-            if (rows.length === want) stillHungry.push(w);
-          }
-          candidates = stillHungry;
-        }
-        return out;
-      }).immediate();
+    claimDue(p: ClaimRequest): ClaimedDelivery[] {
+      durability('NORMAL');
+      return db.transaction(() => claimRows(p)).immediate();
     },
+
 
     /** Records outcomes in one transaction. Returns how many were applied (lease still held). */
     settle(owner: string, settlements: readonly Settlement[], now: number): number {
       if (settlements.length === 0) return 0;
-      return db.transaction(() => {
-        let applied = 0;
-        for (const s of settlements) {
-          const r = settleStmt.run({
-            seq: s.seq,
-            owner,
-            status: s.status,
-            attempt: s.attempt,
-            next_attempt_at: s.status === 'pending' ? s.nextAttemptAt : null,
-            status_code: s.result.statusCode,
-            error: s.result.error,
-            now,
-            finished_at: s.status === 'pending' ? null : now,
-          });
-          if (r.changes !== 1) continue; // lease lost: the new owner records its own attempt
-          applied++;
-          insertAttemptStmt.run({
-            seq: s.seq,
-            attempt: s.attempt,
-            started_at: s.startedAt,
-            duration_ms: Math.round(s.result.durationMs),
-            outcome: s.result.outcome,
-            status_code: s.result.statusCode,
-            error: s.result.error,
-            response_excerpt: s.result.responseExcerpt,
-          });
-        }
-        return applied;
-      }).immediate();
+      durability('NORMAL');
+      return db.transaction(() => settleRows(owner, settlements, now)).immediate();
+    },
+
+    /**
+     * The dispatch loop's single write: records what finished and claims what can go out next,
+     * in one transaction (one commit per turn of the loop instead of two).
+     */
+    settleAndClaim(owner: string, settlements: readonly Settlement[], now: number, claim: ClaimRequest | null): { applied: number; claimed: ClaimedDelivery[] } {
+      if (settlements.length === 0 && (!claim || claim.limit <= 0)) return { applied: 0, claimed: [] };
+      durability('NORMAL');
+      return db
+        .transaction(() => ({
+          applied: settlements.length ? settleRows(owner, settlements, now) : 0,
+          claimed: claim && claim.limit > 0 ? claimRows(claim) : [],
+        }))
+        .immediate();
     },
 
     /** Gives leased rows back so they are due at `dueAt` (graceful shutdown). */
@@ -308,10 +343,10 @@ export function createDeliveriesRepo(db: Db) {
       for (const r of countsStmt.all()) out[r.status] = r.n;
       return out;
     },
+    /** Deliveries finished since `since`, to the hour (counted by trigger when they finish). */
     finishedSince(since: number): { succeeded: number; failed: number } {
-      const out = { succeeded: 0, failed: 0 };
-      for (const r of finishedSinceStmt.all(since)) if (r.status !== 'pending') out[r.status] = r.n;
-      return out;
+      const r = finishedSinceStmt.get(Math.floor(since / 3_600_000));
+      return { succeeded: r?.succeeded ?? 0, failed: r?.failed ?? 0 };
     },
     oldestPendingCreatedAt(): number | null {
       return oldestPendingStmt.get()?.created_at ?? null;

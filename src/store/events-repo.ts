@@ -14,7 +14,7 @@ export interface RecordedEvent {
  * Events and the deliveries they fan out to are written together: an event is never on disk
  * without its deliveries, nor a delivery without its event.
  */
-export function createEventsRepo(db: Db) {
+export function createEventsRepo(db: Db, strict: () => void = () => {}) {
   const insertEventStmt = db.prepare(`
     INSERT INTO events (id, type, occurred_at, data, created_at) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (id) DO NOTHING`);
@@ -31,6 +31,7 @@ export function createEventsRepo(db: Db) {
   return {
     /** Records a batch in one IMMEDIATE transaction; one delivery per enabled subscriber. */
     record(events: readonly EventRecord[], now: number, newDeliveryId: () => string): RecordedEvent[] {
+      strict();
       return db.transaction(() => {
         const subscribers = subscribersStmt.all().map((w) => ({ id: w.id, events: JSON.parse(w.events) as string[] }));
         const targetsByType = new Map<string, string[]>();
@@ -69,6 +70,7 @@ export function createEventsRepo(db: Db) {
      * delivery already leased to the caller so no serve picks it up while the caller sends it.
      */
     recordDirected(e: EventRecord, webhookId: string, deliveryId: string, owner: string, leaseUntil: number, now: number): void {
+      strict();
       db.transaction(() => {
         insertEventStmt.run(e.id, e.type, e.occurredAt, e.dataJson, now);
         insertDeliveryStmt.run({
@@ -86,6 +88,7 @@ export function createEventsRepo(db: Db) {
 
     /** New pending deliveries linked to the originals: same event, the webhook's current settings. */
     insertReplays(originals: readonly { id: string; eventId: string; eventType: string; webhookId: string }[], now: number, newDeliveryId: () => string): string[] {
+      strict();
       return db.transaction(() =>
         originals.map((o) => {
           const id = newDeliveryId();

@@ -94,3 +94,21 @@ export function migrate(db: Db, path: string, migrations: readonly Migration[] =
 }
 
 export { LATEST_VERSION };
+
+export type Durability = 'FULL' | 'NORMAL';
+
+/**
+ * Switches PRAGMA synchronous between transactions (it cannot change inside one). FULL makes a
+ * commit survive a power cut: events are recorded that way, since the caller is told they are
+ * safe. Delivery bookkeeping (claims, settles) commits with NORMAL — still safe against any
+ * process crash in WAL mode; a power cut can only lose the latest outcomes, and those deliveries
+ * are then sent again, which at-least-once allows.
+ */
+export function createDurabilitySwitch(db: Db): (mode: Durability) => void {
+  let current: Durability = 'FULL';
+  return (mode) => {
+    if (mode === current) return;
+    db.pragma(`synchronous = ${mode}`);
+    current = mode;
+  };
+}

@@ -1,6 +1,6 @@
 import { createDeliveriesRepo } from './deliveries-repo.js';
 import { createEventsRepo } from './events-repo.js';
-import { openDatabase, type Db } from './open.js';
+import { createDurabilitySwitch, openDatabase, type Db } from './open.js';
 import { createServesRepo } from './serves-repo.js';
 import { createWebhooksRepo } from './webhooks-repo.js';
 
@@ -19,12 +19,14 @@ export interface Store {
 export function openStore(path: string): Store {
   const db = openDatabase(path);
   const dataVersionStmt = db.prepare('PRAGMA data_version').pluck();
+  const durability = createDurabilitySwitch(db);
+  const strict = () => durability('FULL');
   return {
     path,
     db,
-    webhooks: createWebhooksRepo(db),
-    events: createEventsRepo(db),
-    deliveries: createDeliveriesRepo(db),
+    webhooks: createWebhooksRepo(db, strict),
+    events: createEventsRepo(db, strict),
+    deliveries: createDeliveriesRepo(db, durability),
     serves: createServesRepo(db),
     dataVersion: () => dataVersionStmt.get() as number,
     close: () => {

@@ -49,7 +49,7 @@ export interface WebhookSummary extends Webhook {
   lastDeliveryStatus: string | null;
 }
 
-export function createWebhooksRepo(db: Db) {
+export function createWebhooksRepo(db: Db, strict: () => void = () => {}) {
   const insertStmt = db.prepare(`
     INSERT INTO webhooks (id, name, url, auth_type, auth_username, auth_credential, secret, events, enabled, created_at, updated_at)
     VALUES (@id, @name, @url, @auth_type, @auth_username, @auth_credential, @secret, @events, @enabled, @created_at, @updated_at)`);
@@ -77,6 +77,7 @@ export function createWebhooksRepo(db: Db) {
 
   return {
     insert(w: Webhook): void {
+      strict();
       insertStmt.run({
         id: w.id,
         name: w.name,
@@ -90,6 +91,7 @@ export function createWebhooksRepo(db: Db) {
       });
     },
     update(w: Webhook): boolean {
+      strict();
       const r = updateStmt.run({
         id: w.id,
         name: w.name,
@@ -120,6 +122,7 @@ export function createWebhooksRepo(db: Db) {
     },
     /** Marks the definition removed and fails its pending deliveries, in one transaction. */
     remove(id: string, now: number): { removed: boolean; failedPending: number } {
+      strict();
       return db.transaction(() => {
         const r = removeStmt.run({ id, now });
         if (r.changes === 0) return { removed: false, failedPending: 0 };
@@ -128,6 +131,7 @@ export function createWebhooksRepo(db: Db) {
       }).immediate();
     },
     setEnabled(id: string, enabled: boolean, now: number): boolean {
+      strict();
       return setEnabledStmt.run({ id, enabled: enabled ? 1 : 0, now }).changes === 1;
     },
   };
