@@ -74,8 +74,9 @@ export function createDispatcher(deps: { store: Store; sender: Sender; clock: Cl
   const emitter = new EventEmitter<DispatcherEvents>();
   /** Claimed, not yet sent, in claim order. */
   let ready: ClaimedDelivery[] = [];
-  /** Sending now, by seq. */
+  /** Sent and not yet settled (sending, or finished and waiting for the next turn), by seq. */
   const inflight = new Map<number, ClaimedDelivery>();
+  let sending = 0;
   /** Per webhook: ready + in flight (claim room) and in flight only (send room). */
   const heldByWebhook = new Map<string, number>();
   const sendingByWebhook = new Map<string, number>();
@@ -111,7 +112,6 @@ export function createDispatcher(deps: { store: Store; sender: Sender; clock: Cl
       const d = inflight.get(f.settlement.seq);
       if (!d) continue;
       inflight.delete(f.settlement.seq);
-      bump(sendingByWebhook, d.webhookId, -1);
       bump(heldByWebhook, d.webhookId, -1);
     }
     const held = ready.length + inflight.size;
@@ -143,10 +143,23 @@ export function createDispatcher(deps: { store: Store; sender: Sender; clock: Cl
     if (ready.length === 0 || stopping) return;
     const waiting: ClaimedDelivery[] = [];
     for (const d of ready) {
-      if (inflight.size < opts.concurrency && (sendingByWebhook.get(d.webhookId) ?? 0) < opts.perWebhook) launch(d);
+      if (sending < opts.concurrency && (sendingByWebhook.get(d.webhookId) ?? 0) < opts.perWebhook) launch(d);
       else waiting.push(d);
     }
     ready = waiting;
+  }
+
+  /** Starts the first ready delivery whose webhook has room (usually the first one). */
+  function launchOne(): void {
+    if (stopping || sending >= opts.concurrency) return;
+    for (let i = 0; i < ready.length; i++) {
+      const d = ready[i]!;
+      if ((sendingByWebhook.get(d.webhookId) ?? 0) < opts.perWebhook) {
+        ready.splice(i, 1);
+        launch(d);
+        return;
+      }
+    }
   }
 
   function scheduleTick(): void {
@@ -158,6 +171,7 @@ export function createDispatcher(deps: { store: Store; sender: Sender; clock: Cl
   function launch(d: ClaimedDelivery): void {
     const startedAt = clock();
     inflight.set(d.seq, d);
+    sending++;
     bump(sendingByWebhook, d.webhookId, 1);
     sender
       .send(buildRequest(d, opts.userAgent, startedAt))
@@ -167,6 +181,8 @@ export function createDispatcher(deps: { store: Store; sender: Sender; clock: Cl
 
   function finish(d: ClaimedDelivery, startedAt: number, result: SendResult): void {
     if (!inflight.has(d.seq)) return; // released at shutdown: the lease is no longer ours
+    sending--;
+    bump(sendingByWebhook, d.webhookId, -1);
     const step = nextStep(d.attempt, result, clock(), opts.retryDelaysMs);
     finished.push({
       settlement: { seq: d.seq, attempt: d.attempt, startedAt, result, status: step.status, nextAttemptAt: step.nextAttemptAt },
@@ -182,6 +198,7 @@ export function createDispatcher(deps: { store: Store; sender: Sender; clock: Cl
         nextAttemptAt: step.nextAttemptAt,
       },
     });
+    launchOne(); // the slot is free now; the settle can wait for the next turn
     scheduleTick();
   }
 
@@ -217,7 +234,7 @@ export function createDispatcher(deps: { store: Store; sender: Sender; clock: Cl
         scheduleTick();
       });
     },
-    inFlight: () => inflight.size,
+    inFlight: () => sending,
     async stop(graceMs: number): Promise<{ released: number }> {
       stopping = true;
       if (pollTimer) clearInterval(pollTimer);
@@ -230,6 +247,7 @@ export function createDispatcher(deps: { store: Store; sender: Sender; clock: Cl
       const left = [...ready, ...inflight.values()].map((d) => d.seq);
       ready = [];
       inflight.clear();
+      sending = 0;
       heldByWebhook.clear();
       sendingByWebhook.clear();
       let released = 0;

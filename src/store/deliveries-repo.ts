@@ -9,6 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { AttemptOutcome, DeliveryStatus, SendResult } from '../domain/types.js';
+import type { Counts } from './counts.js';
 import type { Db, Durability } from './open.js';
 
 export interface ClaimedDelivery {
@@ -94,7 +95,7 @@ export interface ClaimRequest {
   room: (webhookId: string) => number;
 }
 
-export function createDeliveriesRepo(db: Db, durability: (mode: Durability) => void = () => {}) {
+export function createDeliveriesRepo(db: Db, counts: Counts, durability: (mode: Durability) => void = () => {}) {
   const activeWebhooksStmt = db.prepare<[], ActiveWebhook>(
     'SELECT id, url, auth_type, auth_username, auth_credential, secret FROM webhooks WHERE enabled = 1 AND removed_at IS NULL ORDER BY id',
   );
@@ -135,8 +136,8 @@ export function createDeliveriesRepo(db: Db, durability: (mode: Durability) => v
     FROM attempts a JOIN deliveries d ON d.seq = a.delivery_seq
     WHERE a.id > ? ORDER BY a.id LIMIT ?`);
   const maxAttemptIdStmt = db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM attempts');
-  const pruneSelectStmt = db.prepare<[number, number], { seq: number }>(
-    "SELECT seq FROM deliveries WHERE finished_at < ? AND status IN ('succeeded', 'failed') LIMIT ?",
+  const pruneSelectStmt = db.prepare<[number, number], { seq: number; status: DeliveryStatus }>(
+    "SELECT seq, status FROM deliveries WHERE finished_at < ? AND status IN ('succeeded', 'failed') LIMIT ?",
   );
   const pruneCountStmt = db.prepare<[number], { n: number }>(
     "SELECT count(*) AS n FROM deliveries WHERE finished_at < ? AND status IN ('succeeded', 'failed')",
@@ -229,6 +230,8 @@ export function createDeliveriesRepo(db: Db, durability: (mode: Durability) => v
   /** Records outcomes; returns how many were applied (lease still held). Inside the caller's transaction. */
   function settleRows(owner: string, settlements: readonly Settlement[], now: number): number {
     let applied = 0;
+    let succeeded = 0;
+    let failed = 0;
     for (const s of settlements) {
       const r = settleStmt.run({
         seq: s.seq,
@@ -243,6 +246,8 @@ export function createDeliveriesRepo(db: Db, durability: (mode: Durability) => v
       });
       if (r.changes !== 1) continue; // lease lost: the new owner records its own attempt
       applied++;
+      if (s.status === 'succeeded') succeeded++;
+      else if (s.status === 'failed') failed++;
       insertAttemptStmt.run({
         seq: s.seq,
         attempt: s.attempt,
@@ -254,6 +259,7 @@ export function createDeliveriesRepo(db: Db, durability: (mode: Durability) => v
         response_excerpt: s.result.responseExcerpt,
       });
     }
+    counts.finished(now, succeeded, failed);
     return applied;
   }
 
@@ -368,7 +374,12 @@ export function createDeliveriesRepo(db: Db, durability: (mode: Durability) => v
     pruneChunk(cut: number, chunk: number): number {
       return db.transaction(() => {
         const rows = pruneSelectStmt.all(cut, chunk);
-        for (const r of rows) deleteDeliveryStmt.run(r.seq);
+        let succeeded = 0;
+        for (const r of rows) {
+          deleteDeliveryStmt.run(r.seq);
+          if (r.status === 'succeeded') succeeded++;
+        }
+        counts.adjust({ succeeded: -succeeded, failed: -(rows.length - succeeded) });
         return rows.length;
       }).immediate();
     },

@@ -1,5 +1,6 @@
 import { subscribes } from '../domain/catalog.js';
 import type { EventRecord } from '../domain/types.js';
+import type { Counts } from './counts.js';
 import type { Db } from './open.js';
 
 export interface RecordedEvent {
@@ -14,7 +15,7 @@ export interface RecordedEvent {
  * Events and the deliveries they fan out to are written together: an event is never on disk
  * without its deliveries, nor a delivery without its event.
  */
-export function createEventsRepo(db: Db, strict: () => void = () => {}) {
+export function createEventsRepo(db: Db, counts: Counts, strict: () => void = () => {}) {
   const insertEventStmt = db.prepare(`
     INSERT INTO events (id, type, occurred_at, data, created_at) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (id) DO NOTHING`);
@@ -36,6 +37,7 @@ export function createEventsRepo(db: Db, strict: () => void = () => {}) {
         const subscribers = subscribersStmt.all().map((w) => ({ id: w.id, events: JSON.parse(w.events) as string[] }));
         const targetsByType = new Map<string, string[]>();
         const out: RecordedEvent[] = [];
+        let queued = 0;
         for (const e of events) {
           const inserted = insertEventStmt.run(e.id, e.type, e.occurredAt, e.dataJson, now).changes === 1;
           if (!inserted) {
@@ -60,7 +62,9 @@ export function createEventsRepo(db: Db, strict: () => void = () => {}) {
             });
           }
           out.push({ id: e.id, type: e.type, deliveries: targets.length, duplicate: false });
+          queued += targets.length;
         }
+        counts.adjust({ pending: queued });
         return out;
       }).immediate();
     },
@@ -83,14 +87,16 @@ export function createEventsRepo(db: Db, strict: () => void = () => {}) {
           replay_of: null,
           now,
         });
+        counts.adjust({ pending: 1 });
       }).immediate();
     },
 
     /** New pending deliveries linked to the originals: same event, the webhook's current settings. */
     insertReplays(originals: readonly { id: string; eventId: string; eventType: string; webhookId: string }[], now: number, newDeliveryId: () => string): string[] {
       strict();
-      return db.transaction(() =>
-        originals.map((o) => {
+      return db.transaction(() => {
+        counts.adjust({ pending: originals.length });
+        return originals.map((o) => {
           const id = newDeliveryId();
           insertDeliveryStmt.run({
             id,
@@ -103,8 +109,8 @@ export function createEventsRepo(db: Db, strict: () => void = () => {}) {
             now,
           });
           return id;
-        }),
-      ).immediate();
+        });
+      }).immediate();
     },
 
     find(id: string): EventRecord | undefined {

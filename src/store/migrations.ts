@@ -73,35 +73,19 @@ CREATE INDEX deliveries_by_event_type ON deliveries (event_type, seq);
 CREATE INDEX deliveries_by_event ON deliveries (event_id);
 CREATE INDEX deliveries_by_replay ON deliveries (replay_of) WHERE replay_of IS NOT NULL;
 
--- Counts kept by triggers, so status and /metrics answer in constant time at any history size:
--- deliveries by state, and finished deliveries by hour (for the success rate of the last 24 h).
+-- Counts kept up to date by every write path of the store (one statement per batch, not per
+-- row), so status and /metrics answer in constant time at any history size: deliveries by state,
+-- and finished deliveries by hour (for the success rate of the last 24 h).
 CREATE TABLE delivery_counts (
   status  TEXT PRIMARY KEY CHECK (status IN ('pending', 'succeeded', 'failed')),
   n       INTEGER NOT NULL
 ) STRICT;
 INSERT INTO delivery_counts (status, n) VALUES ('pending', 0), ('succeeded', 0), ('failed', 0);
-CREATE TRIGGER deliveries_count_insert AFTER INSERT ON deliveries BEGIN
-  UPDATE delivery_counts SET n = n + 1 WHERE status = NEW.status;
-END;
-CREATE TRIGGER deliveries_count_delete AFTER DELETE ON deliveries BEGIN
-  UPDATE delivery_counts SET n = n - 1 WHERE status = OLD.status;
-END;
-CREATE TRIGGER deliveries_count_update AFTER UPDATE OF status ON deliveries WHEN OLD.status <> NEW.status BEGIN
-  UPDATE delivery_counts SET n = n - 1 WHERE status = OLD.status;
-  UPDATE delivery_counts SET n = n + 1 WHERE status = NEW.status;
-END;
-
 CREATE TABLE delivery_outcomes_hourly (
   hour       INTEGER PRIMARY KEY,   -- finished_at / 3,600,000
   succeeded  INTEGER NOT NULL,
   failed     INTEGER NOT NULL
 ) STRICT;
-CREATE TRIGGER deliveries_outcome AFTER UPDATE OF status ON deliveries
-WHEN OLD.status = 'pending' AND NEW.status <> 'pending' BEGIN
-  INSERT INTO delivery_outcomes_hourly (hour, succeeded, failed)
-  VALUES (NEW.finished_at / 3600000, NEW.status = 'succeeded', NEW.status = 'failed')
-  ON CONFLICT (hour) DO UPDATE SET succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed;
-END;
 
 CREATE TABLE attempts (
   id                INTEGER PRIMARY KEY,

@@ -1,3 +1,4 @@
+import { createCounts } from './counts.js';
 import { createDeliveriesRepo } from './deliveries-repo.js';
 import { createEventsRepo } from './events-repo.js';
 import { createDurabilitySwitch, openDatabase, type Db } from './open.js';
@@ -21,12 +22,13 @@ export function openStore(path: string): Store {
   const dataVersionStmt = db.prepare('PRAGMA data_version').pluck();
   const durability = createDurabilitySwitch(db);
   const strict = () => durability('FULL');
+  const counts = createCounts(db);
   return {
     path,
     db,
-    webhooks: createWebhooksRepo(db, strict),
-    events: createEventsRepo(db, strict),
-    deliveries: createDeliveriesRepo(db, durability),
+    webhooks: createWebhooksRepo(db, counts, strict),
+    events: createEventsRepo(db, counts, strict),
+    deliveries: createDeliveriesRepo(db, counts, durability),
     serves: createServesRepo(db),
     dataVersion: () => dataVersionStmt.get() as number,
     close: () => {

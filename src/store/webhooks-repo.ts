@@ -1,4 +1,5 @@
 import type { Webhook, WebhookAuth } from '../domain/types.js';
+import type { Counts } from './counts.js';
 import type { Db } from './open.js';
 
 export interface WebhookRow {
@@ -49,7 +50,7 @@ export interface WebhookSummary extends Webhook {
   lastDeliveryStatus: string | null;
 }
 
-export function createWebhooksRepo(db: Db, strict: () => void = () => {}) {
+export function createWebhooksRepo(db: Db, counts: Counts, strict: () => void = () => {}) {
   const insertStmt = db.prepare(`
     INSERT INTO webhooks (id, name, url, auth_type, auth_username, auth_credential, secret, events, enabled, created_at, updated_at)
     VALUES (@id, @name, @url, @auth_type, @auth_username, @auth_credential, @secret, @events, @enabled, @created_at, @updated_at)`);
@@ -127,6 +128,7 @@ export function createWebhooksRepo(db: Db, strict: () => void = () => {}) {
         const r = removeStmt.run({ id, now });
         if (r.changes === 0) return { removed: false, failedPending: 0 };
         const f = failPendingStmt.run({ id, now, error: 'webhook removed before delivery' });
+        counts.finished(now, 0, f.changes);
         return { removed: true, failedPending: f.changes };
       }).immediate();
     },

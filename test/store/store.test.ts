@@ -140,3 +140,40 @@ describe('the delivery queue', () => {
     assert.equal(store.deliveries.claimDue({ owner: 's', now: 300_001, leaseUntil: 330_000, limit: 10, room: () => 10 }).length, 3);
   });
 });
+
+describe('the counts kept beside the deliveries', () => {
+  it('match the deliveries table after every kind of write', async () => {
+    const t = tempDb();
+    const store = openStore(t.db);
+    try {
+      const actual = () => {
+        const out = { pending: 0, succeeded: 0, failed: 0 };
+        for (const r of store.db.prepare('SELECT status, count(*) AS n FROM deliveries GROUP BY status').all() as { status: 'pending'; n: number }[]) out[r.status] = r.n;
+        return out;
+      };
+      const a = seedWebhook(store);
+      const b = seedWebhook(store);
+      seedEvents(store, 10, 1_000);
+      assert.deepEqual(store.deliveries.countsByStatus(), actual());
+      const claimed = store.deliveries.claimDue({ owner: 'o', now: 1_000, leaseUntil: 2_000, limit: 8, room: () => 100 });
+      store.deliveries.settle('o', claimed.map((d, i) => ({
+        seq: d.seq, attempt: 1, startedAt: 1_000, result: i % 2 ? OK : FAIL, status: i % 2 ? 'succeeded' : i % 4 ? 'failed' : 'pending', nextAttemptAt: i % 4 ? null : 5_000,
+      })), 1_500);
+      assert.deepEqual(store.deliveries.countsByStatus(), actual());
+      store.events.insertReplays([{ id: claimed[2]!.id, eventId: claimed[2]!.eventId, eventType: 'ticket.created', webhookId: a.id }], 1_600, () => 'dlv_replay_1');
+      store.events.recordDirected({ id: 'evt_direct', type: 'webhook.test', occurredAt: 1, dataJson: '{}' }, b.id, 'dlv_direct', 't', 9_000, 1_700);
+      assert.deepEqual(store.deliveries.countsByStatus(), actual());
+      store.webhooks.remove(b.id, 1_800);
+      assert.deepEqual(store.deliveries.countsByStatus(), actual());
+      const finished = store.deliveries.finishedSince(0);
+      const rows = actual();
+      assert.equal(finished.succeeded + finished.failed, rows.succeeded + rows.failed, 'every finished delivery is in an hour');
+      while (store.deliveries.pruneChunk(1_000_000, 3) > 0);
+      assert.deepEqual(store.deliveries.countsByStatus(), actual());
+      assert.equal(actual().succeeded + actual().failed, 0);
+    } finally {
+      store.close();
+      t.cleanup();
+    }
+  });
+});
