@@ -282,6 +282,10 @@ copyFileSync(largest, historyDb);
     INSERT INTO attempts (delivery_seq, attempt, started_at, duration_ms, outcome, status_code, error, response_excerpt)
       SELECT d.seq, n.a, d.created_at + n.a * 1000, 12, 'http_error', 503, 'HTTP 503', 'maintenance'
       FROM deliveries d, (SELECT 2 AS a UNION ALL SELECT 3 UNION ALL SELECT 4) n WHERE d.seq % 10 = 0;
+    -- the counts the store keeps beside the table (its write paths were bypassed above)
+    UPDATE delivery_counts SET n = (SELECT count(*) FROM deliveries d WHERE d.status = delivery_counts.status);
+    INSERT INTO delivery_outcomes_hourly (hour, succeeded, failed)
+      SELECT finished_at / 3600000, sum(status = 'succeeded'), sum(status = 'failed') FROM deliveries GROUP BY 1;
     COMMIT;`);
   d.close();
 }

@@ -3,7 +3,7 @@ import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { newDeliveryId, newEventId } from '../domain/ids.js';
 import { ATTEMPT_TIMEOUT_MS } from '../domain/limits.js';
 import { USER_AGENT } from '../domain/version.js';
-import type { DeliveryStatus, SendResult } from '../domain/types.js';
+import type { SendResult } from '../domain/types.js';
 import { buildRequest } from '../dispatch/request.js';
 import type { Sender } from '../dispatch/sender.js';
 import type { AttemptRow, DeliveryRow, HistoryFilter } from '../store/deliveries-repo.js';
@@ -159,4 +159,3 @@ export function executeReplay(ctx: AppContext, plan: ReplayPlan, onProgress?: (d
   return ids;
 }
 
-export type { DeliveryStatus };

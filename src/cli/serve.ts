@@ -149,7 +149,10 @@ Examples:
       const perWebhook = opts.perWebhook === undefined ? Math.max(1, Math.ceil(concurrency / 2)) : wholeNumber(opts.perWebhook, '--per-webhook', 1, concurrency);
       const retryDelaysMs = opts.retrySchedule ? parseRetrySchedule(opts.retrySchedule) : [...RETRY_DELAYS_MS];
       const leaseMs = parseDuration(opts.lease, '--lease');
-      if (leaseMs < ATTEMPT_TIMEOUT_MS + 1_000) throw new UsageError(`--lease must be longer than the ${ATTEMPT_TIMEOUT_MS / 1000} s attempt timeout, e.g. 30s`);
+      // A claimed delivery may wait for one send to its webhook before its own send: the lease
+      // must outlast both, or another serve could take it over while this one still holds it.
+      if (leaseMs < 2 * ATTEMPT_TIMEOUT_MS + 1_000)
+        throw new UsageError(`--lease must be at least ${(2 * ATTEMPT_TIMEOUT_MS + 1_000) / 1000}s (two ${ATTEMPT_TIMEOUT_MS / 1000} s attempts), e.g. 30s`);
       const graceMs = parseDuration(opts.grace, '--grace');
       const token = s.io.env.ZWH_INTAKE_TOKEN || undefined;
       const listen = opts.listen ? parseListen(opts.listen) : undefined;

@@ -23,7 +23,7 @@ export function registerTest(program: Command, session: SessionFactory): void {
           return s.printJson({ ok, delivery_id: deliveryId, status_code: result.statusCode, duration_ms: ms, error: result.error });
         const { c } = s.render;
         if (ok) s.say(`${c.green('✓')} ${result.statusCode} in ${ms} ms  (delivery ${deliveryId})`);
-        else s.say(`${c.red('✗')} ${result.error}${result.statusCode ? '' : ''} after ${ms} ms  (delivery ${deliveryId})`);
+        else s.say(`${c.red('✗')} ${result.error} after ${ms} ms  (delivery ${deliveryId})`);
         if (result.responseExcerpt) s.say(`  response: ${oneLine(result.responseExcerpt, 200)}`);
       } finally {
         await sender.close();

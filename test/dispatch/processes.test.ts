@@ -33,13 +33,13 @@ describe('crash safety and daemon manners (the real binary)', () => {
     const rx = await startReceiver({ reply: () => ({ status: 200, delayMs: 40 }) });
     try {
       const ids = await setup(t.db, rx.url, 400);
-      const serve = start(['--db', t.db, 'serve', '--ca-file', CA_FILE, '--concurrency', '32', '--lease', '6s', '--quiet']);
+      const serve = start(['--db', t.db, 'serve', '--ca-file', CA_FILE, '--concurrency', '32', '--lease', '11s', '--quiet']);
       await rx.waitFor(120, 20_000);
       serve.child.kill('SIGKILL');
       assert.equal(await serve.exited(), null, 'killed');
       const before = stuck(t.db);
       assert.ok(before.leased > 0, `deliveries were in flight when it died (${before.leased} leased)`);
-      const restart = await runBin(['--db', t.db, 'serve', '--once', '--ca-file', CA_FILE, '--concurrency', '32', '--lease', '6s', '--quiet'], { timeoutMs: 60_000 });
+      const restart = await runBin(['--db', t.db, 'serve', '--once', '--ca-file', CA_FILE, '--concurrency', '32', '--lease', '11s', '--quiet'], { timeoutMs: 60_000 });
       assert.equal(restart.code, 0, restart.stdout + restart.stderr);
       const got = new Set(rx.requests.map((r) => r.headers['x-zwh-event-id']));
       assert.deepEqual(ids.filter((id) => !got.has(id)), [], 'no event is missing');
