@@ -177,14 +177,27 @@ export function createSender(opts: SenderOptions = {}): Sender {
     connect: { timeout: timeoutMs, ...(secureContext ? { secureContext } : {}) },
   });
 
+  // Webhook URLs repeat: parse each once.
+  const targets = new Map<string, { origin: string; path: string }>();
+  function target(raw: string): { origin: string; path: string } {
+    let t = targets.get(raw);
+    if (!t) {
+      const url = new URL(raw);
+      t = { origin: url.origin, path: url.pathname + url.search };
+      if (targets.size > 10_000) targets.clear();
+      targets.set(raw, t);
+    }
+    return t;
+  }
+
   async function send(req: SendRequest): Promise<SendResult> {
     const started = now();
     const deadline = new Deadline(timeoutMs);
     try {
-      const url = new URL(req.url);
+      const { origin, path } = target(req.url);
       const res = await agent.request({
-        origin: url.origin,
-        path: url.pathname + url.search,
+        origin,
+        path,
         method: 'POST',
         headers: req.headers,
         body: req.body,

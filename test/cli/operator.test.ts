@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { json, runCli } from '../helpers/cli.js';
+import { json, runBin, runCli } from '../helpers/cli.js';
 import { CA_FILE, tempDb } from '../helpers/paths.js';
 import { start } from '../helpers/process.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
@@ -83,6 +83,21 @@ describe('zwh test', () => {
       const j = json(r);
       assert.match(j.error, /timed out after 5000 ms/);
       assert.ok(j.duration_ms >= 4_950 && j.duration_ms < 6_500, String(j.duration_ms));
+    } finally {
+      await rx.close();
+    }
+  });
+
+  it('trusts a private CA given by NODE_EXTRA_CA_CERTS (the real binary)', async () => {
+    const rx = await startReceiver();
+    try {
+      const id = await addHook(t.db, rx.url);
+      const trusted = await runBin(['--db', t.db, '--json', 'test', id], { env: { NODE_EXTRA_CA_CERTS: CA_FILE } });
+      assert.equal(trusted.code, 0, trusted.stderr);
+      assert.equal(json(trusted).status_code, 200);
+      const untrusted = await runBin(['--db', t.db, '--json', 'test', id], { env: { NODE_EXTRA_CA_CERTS: '' } });
+      assert.equal(untrusted.code, 1);
+      assert.match(json(untrusted).error, /TLS certificate not trusted/);
     } finally {
       await rx.close();
     }
