@@ -46,6 +46,20 @@ function authColumns(auth: WebhookAuth): { auth_type: string; auth_username: str
   }
 }
 
+function columns(w: Webhook) {
+  return {
+    id: w.id,
+    name: w.name,
+    url: w.url,
+    ...authColumns(w.auth),
+    secret: w.secret,
+    events: JSON.stringify(w.events),
+    enabled: w.enabled ? 1 : 0,
+    created_at: w.createdAt,
+    updated_at: w.updatedAt,
+  };
+}
+
 export interface WebhookSummary extends Webhook {
   lastDeliveryStatus: string | null;
 }
@@ -79,31 +93,12 @@ export function createWebhooksRepo(db: Db, counts: Counts, strict: () => void = 
   return {
     insert(w: Webhook): void {
       strict();
-      insertStmt.run({
-        id: w.id,
-        name: w.name,
-        url: w.url,
-        ...authColumns(w.auth),
-        secret: w.secret,
-        events: JSON.stringify(w.events),
-        enabled: w.enabled ? 1 : 0,
-        created_at: w.createdAt,
-        updated_at: w.updatedAt,
-      });
+      insertStmt.run(columns(w));
     },
     update(w: Webhook): boolean {
       strict();
-      const r = updateStmt.run({
-        id: w.id,
-        name: w.name,
-        url: w.url,
-        ...authColumns(w.auth),
-        secret: w.secret,
-        events: JSON.stringify(w.events),
-        enabled: w.enabled ? 1 : 0,
-        updated_at: w.updatedAt,
-      });
-      return r.changes === 1;
+      const { created_at: _unchanged, ...rest } = columns(w);
+      return updateStmt.run(rest).changes === 1;
     },
     find(id: string): Webhook | undefined {
       const row = findStmt.get(id);
