@@ -25,9 +25,6 @@ export function createEventsRepo(db: Db, counts: Counts, strict: () => void = ()
   const insertDeliveryStmt = db.prepare(`
     INSERT INTO deliveries (id, event_id, event_type, webhook_id, status, attempts, next_attempt_at, lease_owner, replay_of, created_at, updated_at)
     VALUES (@id, @event_id, @event_type, @webhook_id, 'pending', 0, @next_attempt_at, @lease_owner, @replay_of, @now, @now)`);
-  const findStmt = db.prepare<[string], { id: string; type: string; occurred_at: number; data: string }>(
-    'SELECT id, type, occurred_at, data FROM events WHERE id = ?',
-  );
 
   return {
     /** Records a batch in one IMMEDIATE transaction; one delivery per enabled subscriber. */
@@ -111,11 +108,6 @@ export function createEventsRepo(db: Db, counts: Counts, strict: () => void = ()
           return id;
         });
       }).immediate();
-    },
-
-    find(id: string): EventRecord | undefined {
-      const row = findStmt.get(id);
-      return row ? { id: row.id, type: row.type, occurredAt: row.occurred_at, dataJson: row.data } : undefined;
     },
   };
 }

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseTooNewError, DatabaseUnusableError } from '../domain/errors.js';
-import { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations.js';
+import { MIGRATIONS, type Migration } from './migrations.js';
 
 export type Db = Database.Database;
 
@@ -93,7 +93,6 @@ export function migrate(db: Db, path: string, migrations: readonly Migration[] =
   run.immediate();
 }
 
-export { LATEST_VERSION };
 
 export type Durability = 'FULL' | 'NORMAL';
 
