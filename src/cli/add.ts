@@ -57,7 +57,7 @@ Examples:
       if (missing.length > 0) {
         if (!s.interactive)
           throw new UsageError(`missing ${missing.join(', ')}: give them as flags, or run zwh add on a terminal (see: zwh add --help)`);
-        input = await promptWebhook((await s.prompter()), input);
+        input = await promptWebhook(await s.prompter(), input);
       }
       const webhook = addWebhook(s.ctx(), input);
       if (s.json) return s.printJson(addedWebhookView(webhook));

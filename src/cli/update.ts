@@ -21,7 +21,7 @@ export function registerUpdate(program: Command, session: SessionFactory): void 
       if (!hasChanges(input)) {
         if (!s.interactive) throw new UsageError(`nothing to change for ${id}: give at least one flag (see: zwh update --help)`);
         const current = getWebhook(s.ctx(), id);
-        input = await promptWebhook((await s.prompter()), {}, current);
+        input = await promptWebhook(await s.prompter(), {}, current);
       }
       const w = updateWebhook(s.ctx(), id, input);
       const newSecret = input.secret !== undefined || input.rotateSecret;

@@ -91,11 +91,11 @@ export interface ClaimRequest {
   now: number;
   leaseUntil: number;
   limit: number;
-  /** How many more sends this webhook may have in flight. */
+  /** How many more deliveries this webhook may be given now (its cap less what the caller holds). */
   room: (webhookId: string) => number;
 }
 
-export function createDeliveriesRepo(db: Db, counts: Counts, durability: (mode: Durability) => void = () => {}) {
+export function createDeliveriesRepo(db: Db, counts: Counts, durability: (mode: Durability) => void) {
   const activeWebhooksStmt = db.prepare<[], ActiveWebhook>(
     'SELECT id, url, auth_type, auth_username, auth_credential, secret FROM webhooks WHERE enabled = 1 AND removed_at IS NULL ORDER BY id',
   );
@@ -267,7 +267,7 @@ export function createDeliveriesRepo(db: Db, counts: Counts, durability: (mode: 
     /**
      * Claims due deliveries for the enabled webhooks, fairly: every webhook with due work gets an
      * equal share of `limit` first, then what is left goes round again; no webhook gets more than
-     * its `room` (its per-webhook cap less what it has in flight). One IMMEDIATE transaction.
+     * its `room`. One IMMEDIATE transaction.
      */
     claimDue(p: ClaimRequest): ClaimedDelivery[] {
       durability('NORMAL');

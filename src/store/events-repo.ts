@@ -15,7 +15,7 @@ export interface RecordedEvent {
  * Events and the deliveries they fan out to are written together: an event is never on disk
  * without its deliveries, nor a delivery without its event.
  */
-export function createEventsRepo(db: Db, counts: Counts, strict: () => void = () => {}) {
+export function createEventsRepo(db: Db, counts: Counts, strict: () => void) {
   const insertEventStmt = db.prepare(`
     INSERT INTO events (id, type, occurred_at, data, created_at) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (id) DO NOTHING`);

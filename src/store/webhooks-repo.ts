@@ -64,7 +64,7 @@ export interface WebhookSummary extends Webhook {
   lastDeliveryStatus: string | null;
 }
 
-export function createWebhooksRepo(db: Db, counts: Counts, strict: () => void = () => {}) {
+export function createWebhooksRepo(db: Db, counts: Counts, strict: () => void) {
   const insertStmt = db.prepare(`
     INSERT INTO webhooks (id, name, url, auth_type, auth_username, auth_credential, secret, events, enabled, created_at, updated_at)
     VALUES (@id, @name, @url, @auth_type, @auth_username, @auth_credential, @secret, @events, @enabled, @created_at, @updated_at)`);
