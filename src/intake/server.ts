@@ -42,27 +42,44 @@ function send(res: ServerResponse, status: number, body: unknown, type = 'applic
   res.end(text);
 }
 
-class BodyTooLarge extends Error {}
+/** How much of an oversized body is read and thrown away so that the client sees the 413. */
+export const MAX_INTAKE_DRAIN_BYTES = 64 * 1024 * 1024;
 
+class BodyTooLarge extends Error {
+  constructor(readonly drained: boolean) {
+    super('request body too large');
+  }
+}
+
+/**
+ * Reads the body, up to MAX_INTAKE_BODY_BYTES. An oversized body is still read to its end (and
+ * thrown away) before the 413 goes out: closing the socket while the client is still sending
+ * makes it see a reset (EPIPE/ECONNRESET) instead of the answer. Past MAX_INTAKE_DRAIN_BYTES the
+ * server stops listening and closes the connection.
+ */
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_INTAKE_BODY_BYTES) {
-      reject(new BodyTooLarge());
+    if (declared > MAX_INTAKE_DRAIN_BYTES) {
+      reject(new BodyTooLarge(false));
       return;
     }
+    let over = declared > MAX_INTAKE_BODY_BYTES;
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_INTAKE_BODY_BYTES) {
-        reject(new BodyTooLarge());
-        req.pause();
-        return;
+      if (size > MAX_INTAKE_BODY_BYTES && !over) {
+        over = true;
+        chunks.length = 0;
       }
-      chunks.push(c);
+      if (!over) chunks.push(c);
+      else if (size > MAX_INTAKE_DRAIN_BYTES) {
+        req.pause();
+        reject(new BodyTooLarge(false));
+      }
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (over ? reject(new BodyTooLarge(true)) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
 }
@@ -89,7 +106,7 @@ export function createIntakeServer(ctx: AppContext, metrics: Metrics, opts: Inta
     } catch (err) {
       metrics.recordRejected();
       if (err instanceof BodyTooLarge) {
-        res.setHeader('connection', 'close');
+        if (!err.drained) res.setHeader('connection', 'close');
         return send(res, 413, { error: `request body over ${MAX_INTAKE_BODY_BYTES} bytes` });
       }
       throw err;
