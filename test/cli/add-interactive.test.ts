@@ -94,6 +94,68 @@ describe('interactive zwh add', () => {
   });
 });
 
+describe('interactive zwh update', () => {
+  const t = tempDb();
+  after(t.cleanup);
+  const add = async () =>
+    json(await runCli(t.db, ['--json', 'add', '--name', 'crm', '--url', 'https://crm.example.com/a', '--auth', 'basic', '--username', 'u1', '--password', 'pw-1', '--events', 'ticket.created']));
+  const reveal = async (id: string) => json(await runCli(t.db, ['--json', 'show', '--reveal', id]));
+
+  it('offers every field, keeps the stored password and secret on an empty answer and "keep"', async () => {
+    const w = await add();
+    const p = scripted([
+      [/Name/, 'crm'],
+      [/URL/, 'https://crm.example.com/b'],
+      [/Authentication/, 'basic'],
+      [/Username/, 'u2'],
+      [/Password/, ''],
+      [/Events/, ['ticket.created', 'user.created']],
+      [/Signing secret/, 'keep'],
+    ]);
+    const r = await runCli(t.db, ['update', w.id], { tty: true, prompter: p });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(p.asked.find((m) => /Password/.test(m))!, /empty: keep the current one/);
+    assert.doesNotMatch(r.stdout, /whsec_/, 'a kept secret is not printed again');
+    const after = await reveal(w.id);
+    assert.equal(after.url, 'https://crm.example.com/b');
+    assert.equal(after.username, 'u2');
+    assert.equal(after.password, 'pw-1');
+    assert.deepEqual(after.events, ['ticket.created', 'user.created']);
+    assert.equal(after.secret, w.secret);
+  });
+
+  it('asks for a new credential when the method changes, and rotates the secret on "generate"', async () => {
+    const w = await add();
+    const p = scripted([
+      [/Name/, 'crm'],
+      [/URL/, 'https://crm.example.com/a'],
+      [/Authentication/, 'bearer'],
+      [/Token/, { tries: ['', 'tok-2'] }],
+      [/Events/, ['ticket.created']],
+      [/Signing secret/, 'generate'],
+    ]);
+    const r = await runCli(t.db, ['update', w.id], { tty: true, prompter: p });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(p.refused, ['token is required']);
+    const after = await reveal(w.id);
+    assert.equal(after.auth, 'bearer');
+    assert.equal(after.token, 'tok-2');
+    assert.notEqual(after.secret, w.secret);
+    assert.ok(r.stdout.includes(after.secret), 'the new secret is shown once');
+  });
+
+  it('writes nothing and exits 130 when cancelled', async () => {
+    const w = await add();
+    const p = scripted([[/Name/, 'renamed'], [/URL/, new CancelledError()]]);
+    const r = await runCli(t.db, ['update', w.id], { tty: true, prompter: p });
+    assert.equal(r.code, 130);
+    assert.match(r.stderr, /cancelled; nothing was written/);
+    const after = await reveal(w.id);
+    assert.equal(after.name, 'crm');
+    assert.equal(after.updated_at, w.updated_at);
+  });
+});
+
 /** Drives the real binary's inquirer prompts through a pseudo-terminal made by script(1). */
 function pty(db: string) {
   const child = spawn('script', ['-qfec', `${process.execPath} ${BIN} --db ${db} add`, '/dev/null'], {
