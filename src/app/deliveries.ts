@@ -18,9 +18,11 @@ export interface TestOutcome {
 
 /**
  * Sends a webhook.test event to one webhook now, through the same request builder and sender as
- * serve, and records it in history as a one-attempt delivery (tests are not retried).
+ * serve, and records it in history as a one-attempt delivery (tests are not retried). The
+ * delivery is leased to this call, so no serve sends it; `cancel` (the operator's Ctrl-C) ends the
+ * send early and records it as failed, so a cancelled test is not sent later by a serve.
  */
-export async function testWebhook(ctx: AppContext, sender: Sender, webhookId: string): Promise<TestOutcome> {
+export async function testWebhook(ctx: AppContext, sender: Sender, webhookId: string, cancel?: AbortSignal): Promise<TestOutcome> {
   const w = getWebhook(ctx, webhookId);
   const now = ctx.clock();
   const owner = `test:${process.pid}:${now}`;
@@ -37,8 +39,8 @@ export async function testWebhook(ctx: AppContext, sender: Sender, webhookId: st
   );
   const row = ctx.store.deliveries.find(deliveryId)!;
   const startedAt = ctx.clock();
-  const result = await sender.send(
-    buildRequest(
+  const result = await sender.send({
+    ...buildRequest(
       {
         seq: row.seq,
         id: deliveryId,
@@ -57,7 +59,8 @@ export async function testWebhook(ctx: AppContext, sender: Sender, webhookId: st
       USER_AGENT,
       startedAt,
     ),
-  );
+    cancel,
+  });
   ctx.store.deliveries.settle(
     owner,
     [{ seq: row.seq, attempt: 1, startedAt, result, status: result.outcome === 'ok' ? 'succeeded' : 'failed', nextAttemptAt: null }],

@@ -12,10 +12,19 @@ export function registerTest(program: Command, session: SessionFactory): void {
     .action(async (id: string, opts: { caFile?: string }, cmd: Command) => {
       const s = session(cmd);
       const ctx = s.ctx();
-      const { createSender } = await import('../dispatch/sender.js'); // undici: a large import only serve and test need
+      const { createSender, CANCELLED_ERROR } = await import('../dispatch/sender.js'); // undici: a large import only serve and test need
       const sender = createSender({ caFile: opts.caFile, connectionsPerOrigin: 1 });
+      // Ctrl-C ends the send and records the test as failed, instead of leaving a leased delivery
+      // that a serve would send once the lease ran out.
+      const cancel = new AbortController();
+      const off = s.io.onSignal(() => cancel.abort());
       try {
-        const { deliveryId, result } = await testWebhook(ctx, sender, id);
+        const { deliveryId, result } = await testWebhook(ctx, sender, id, cancel.signal);
+        if (result.error === CANCELLED_ERROR) {
+          s.exitCode = 130;
+          s.io.stderr.write(`cancelled; test delivery ${deliveryId} is recorded as failed\n`);
+          return;
+        }
         const ok = result.outcome === 'ok';
         s.exitCode = ok ? 0 : 1;
         const ms = Math.round(result.durationMs);
@@ -26,6 +35,7 @@ export function registerTest(program: Command, session: SessionFactory): void {
         else s.say(`${c.red('✗')} ${result.error} after ${ms} ms  (delivery ${deliveryId})`);
         if (result.responseExcerpt) s.say(`  response: ${oneLine(result.responseExcerpt, 200)}`);
       } finally {
+        off();
         await sender.close();
       }
     });

@@ -14,6 +14,8 @@ export interface SendRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /** Ends the attempt early (the operator's Ctrl-C on `zwh test`); it then fails as cancelled. */
+  cancel?: AbortSignal | undefined;
 }
 
 export interface Sender {
@@ -30,6 +32,9 @@ export interface SenderOptions {
   /** Monotonic milliseconds for latency; injected for tests. */
   now?: Clock;
 }
+
+/** The error of an attempt ended by SendRequest.cancel. */
+export const CANCELLED_ERROR = 'cancelled before the receiver answered';
 
 /** A body beyond this is not worth reading for an excerpt: the connection is dropped instead. */
 const MAX_DRAIN_BYTES = 1024 * 1024;
@@ -108,17 +113,25 @@ function loadCa(caFile: string | undefined): string[] | undefined {
  */
 class Deadline {
   aborted = false;
+  cancelled = false;
   reason: Error | undefined;
   private listener: (() => void) | null = null;
   private readonly timer: NodeJS.Timeout;
   constructor(ms: number) {
-    this.timer = setTimeout(() => {
-      this.aborted = true;
-      this.reason = new Error(`timed out after ${ms} ms`);
-      const listener = this.listener;
-      this.listener = null;
-      listener?.();
-    }, ms);
+    this.timer = setTimeout(() => this.abort(new Error(`timed out after ${ms} ms`)), ms);
+  }
+  /** Ends the attempt before its deadline. */
+  cancel(): void {
+    this.cancelled = true;
+    this.abort(new Error('cancelled'));
+  }
+  private abort(reason: Error): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listener = this.listener;
+    this.listener = null;
+    listener?.();
   }
   on(_event: 'abort', listener: () => void): this {
     this.listener = listener;
@@ -193,6 +206,9 @@ export function createSender(opts: SenderOptions = {}): Sender {
   async function send(req: SendRequest): Promise<SendResult> {
     const started = now();
     const deadline = new Deadline(timeoutMs);
+    const cancel = () => deadline.cancel();
+    if (req.cancel?.aborted) deadline.cancel();
+    else req.cancel?.addEventListener('abort', cancel, { once: true });
     try {
       const { origin, path } = target(req.url);
       const res = await agent.request({
@@ -214,10 +230,13 @@ export function createSender(opts: SenderOptions = {}): Sender {
         responseExcerpt: excerpt,
       };
     } catch (err) {
-      const { outcome, error } = classifyError(err, deadline.aborted, timeoutMs);
+      const { outcome, error } = deadline.cancelled
+        ? { outcome: 'network_error' as const, error: CANCELLED_ERROR }
+        : classifyError(err, deadline.aborted, timeoutMs);
       return { outcome, statusCode: null, error, durationMs: now() - started, responseExcerpt: null };
     } finally {
       deadline.clear();
+      req.cancel?.removeEventListener('abort', cancel);
     }
   }
 

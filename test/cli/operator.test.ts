@@ -88,6 +88,26 @@ describe('zwh test', () => {
     }
   });
 
+  it('on Ctrl-C ends the send, records the test as failed and exits 130: nothing left for a serve', async () => {
+    const rx = await startReceiver({ reply: () => ({ status: 200, delayMs: 8_000 }) });
+    try {
+      const id = await addHook(t.db, rx.url);
+      const started = Date.now();
+      const p = start(['--db', t.db, 'test', id, '--ca-file', CA_FILE]);
+      await rx.waitFor(1, 10_000);
+      p.child.kill('SIGINT');
+      assert.equal(await p.exited(4_000), 130, p.output());
+      assert.ok(Date.now() - started < 5_000, 'ended before the 5 s limit of the attempt');
+      assert.match(p.output(), /cancelled; test delivery dlv_\w+ is recorded as failed/);
+      const d = json(await runBin(['--db', t.db, '--json', 'logs', '--webhook', id, '--limit', '1']))[0];
+      assert.equal(d.status, 'failed');
+      assert.equal(d.last_error, 'cancelled before the receiver answered');
+      assert.equal(json(await runBin(['--db', t.db, '--json', 'status'])).pending, 0);
+    } finally {
+      await rx.close();
+    }
+  });
+
   it('trusts a private CA given by NODE_EXTRA_CA_CERTS (the real binary)', async () => {
     const rx = await startReceiver();
     try {
