@@ -114,5 +114,13 @@ export async function main(binPath: string): Promise<void> {
       process.exit(code);
     },
   };
+  // `zwh logs | head`: once the reader is gone there is nothing left to say. Leave quietly instead
+  // of dying on an unhandled EPIPE with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      throw err;
+    });
+  }
   process.exitCode = await run(process.argv.slice(2), { io, binPath });
 }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { json, runCli } from '../helpers/cli.js';
-import { tempDb } from '../helpers/paths.js';
+import { BIN, tempDb } from '../helpers/paths.js';
 
 const BEARER = ['--name', '工单通知', '--url', 'https://crm.example.com/hooks/zwh', '--auth', 'bearer', '--token', 'tok-SECRET-123', '--events', 'ticket.created,ticket.closed'];
 const BASIC = ['--name', 'CRM', '--url', 'https://crm.example.com/basic', '--auth', 'basic', '--username', 'crm', '--password', 'pw-SECRET-456', '--events', '*'];
@@ -268,6 +269,28 @@ describe('the database file', () => {
       const r = await runCli(t.db, ['list']);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /newer zwh \(schema 999/);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('a closed pipe on stdout (zwh list | head)', () => {
+  it('ends quietly with exit 0, not an EPIPE stack trace', async () => {
+    const t = tempDb();
+    try {
+      assert.equal((await runCli(t.db, ['add', '--name', 'a', '--url', 'https://a.example.com/', '--auth', 'none', '--events', '*'])).code, 0);
+      // The reading end is closed before zwh writes: its first write fails with EPIPE.
+      const child = spawn(process.execPath, [BIN, '--db', t.db, 'list'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const code = await new Promise<number | null>((resolve, reject) => {
+        child.on('exit', resolve);
+        setTimeout(() => reject(new Error('still running after 10 s')), 10_000).unref();
+      });
+      assert.equal(code, 0, stderr);
+      assert.equal(stderr, '');
     } finally {
       t.cleanup();
     }
