@@ -43,6 +43,24 @@ describe('migrations', () => {
     assert.ok(db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'extra'").get());
     db.close();
   });
+
+  it('upgrade a version-1 file in place, keeping its rows', () => {
+    const v1 = tempDb();
+    try {
+      const old = new Database(v1.db);
+      old.pragma('journal_mode = WAL');
+      migrate(old, v1.db, [MIGRATIONS[0]!]);
+      old.prepare("INSERT INTO webhooks (id, name, url, auth_type, secret, events, enabled, created_at, updated_at) VALUES ('wh_old', 'old', 'https://a.example.com/', 'none', 'whsec_x', '[\"*\"]', 1, 1, 1)").run();
+      old.close();
+      const store = openStore(v1.db);
+      assert.equal(store.db.pragma('user_version', { simple: true }), LATEST_VERSION);
+      assert.ok(store.db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'deliveries_by_webhook_status'").get());
+      assert.equal(store.webhooks.list().map((w) => w.id).join(), 'wh_old');
+      store.close();
+    } finally {
+      v1.cleanup();
+    }
+  });
 });
 
 describe('the delivery queue', () => {
@@ -69,6 +87,7 @@ describe('the delivery queue', () => {
       ["status = 'failed'", 'deliveries_by_status'],
       ["webhook_id = 'x'", 'deliveries_by_webhook'],
       ["event_type = 'ticket.created'", 'deliveries_by_event_type'],
+      ["webhook_id = 'x' AND status = 'failed'", 'deliveries_by_webhook_status'],
     ]) {
       const plan = (store.db.prepare(`EXPLAIN QUERY PLAN SELECT * FROM deliveries WHERE ${where} ORDER BY seq DESC LIMIT 50`).all() as { detail: string }[])
         .map((p) => p.detail).join(' | ');
