@@ -95,6 +95,37 @@ export interface ClaimRequest {
   room: (webhookId: string) => number;
 }
 
+/**
+ * The status indexes are partial: they hold pending and failed rows only. Succeeded rows, the bulk
+ * of any history, are not in them, so a settle to success just removes an entry (a third of the
+ * pages a settle used to write). SQLite uses a partial index only when the query repeats its
+ * condition word for word, so every status filter on pending or failed adds this term.
+ */
+export const STATUS_INDEXED = "status IN ('pending', 'failed')";
+
+/** The WHERE terms of a history filter (`alias` prefixes the columns, e.g. "d."). */
+export function historyWhere(f: Omit<HistoryFilter, 'limit'>, alias = ''): string[] {
+  const where: string[] = [];
+  if (f.status) where.push(`${alias}status = @status`);
+  if (f.status === 'pending' || f.status === 'failed') where.push(`${alias}${STATUS_INDEXED}`);
+  if (f.webhookId) where.push(`${alias}webhook_id = @webhookId`);
+  if (f.eventType) where.push(`${alias}event_type = @eventType`);
+  if (f.since !== undefined) where.push(`${alias}created_at >= @since`);
+  return where;
+}
+
+/** `zwh logs`: newest first, from an index that matches the filter, without sorting. */
+export function historySql(f: Omit<HistoryFilter, 'limit'>): string {
+  const where = historyWhere(f);
+  return `SELECT * FROM deliveries ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT @limit`;
+}
+
+/** `zwh replay --failed`: failed deliveries matching the filters that were not replayed already. */
+export function replayableSql(f: Omit<HistoryFilter, 'limit' | 'status'>): string {
+  return `SELECT d.* FROM deliveries d WHERE ${historyWhere({ ...f, status: 'failed' }, 'd.').join(' AND ')}
+    AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.replay_of = d.id) ORDER BY d.seq LIMIT @limit`;
+}
+
 export function createDeliveriesRepo(db: Db, counts: Counts, durability: (mode: Durability) => void) {
   const activeWebhooksStmt = db.prepare<[], ActiveWebhook>(
     'SELECT id, url, auth_type, auth_username, auth_credential, secret FROM webhooks WHERE enabled = 1 AND removed_at IS NULL ORDER BY id',
@@ -126,7 +157,7 @@ export function createDeliveriesRepo(db: Db, counts: Counts, durability: (mode: 
     'SELECT sum(succeeded) AS succeeded, sum(failed) AS failed FROM delivery_outcomes_hourly WHERE hour >= ?',
   );
   const oldestPendingStmt = db.prepare<[], { created_at: number }>(
-    "SELECT created_at FROM deliveries WHERE status = 'pending' ORDER BY seq LIMIT 1",
+    `SELECT created_at FROM deliveries WHERE status = 'pending' AND ${STATUS_INDEXED} ORDER BY seq LIMIT 1`,
   );
   const recentOfWebhookStmt = db.prepare<[string, number], { status: DeliveryStatus; finished_at: number | null }>(
     'SELECT status, finished_at FROM deliveries WHERE webhook_id = ? ORDER BY seq DESC LIMIT ?',
@@ -152,32 +183,17 @@ export function createDeliveriesRepo(db: Db, counts: Counts, durability: (mode: 
       SELECT e.seq FROM events e WHERE e.created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT ?)`);
 
   const historyStmts = new Map<string, Database.Statement>();
-  const replayableStmts = new Map<string, Database.Statement>();
-  function filterWhere(f: Omit<HistoryFilter, 'limit'>, alias = ''): string[] {
-    const where: string[] = [];
-    if (f.status) where.push(`${alias}status = @status`);
-    if (f.webhookId) where.push(`${alias}webhook_id = @webhookId`);
-    if (f.eventType) where.push(`${alias}event_type = @eventType`);
-    if (f.since !== undefined) where.push(`${alias}created_at >= @since`);
-    return where;
-  }
-  function filterKey(f: Omit<HistoryFilter, 'limit'>): string {
-    return `${f.status ? 's' : ''}${f.webhookId ? 'w' : ''}${f.eventType ? 'e' : ''}${f.since !== undefined ? 't' : ''}`;
+  /** Statements built from filters, prepared once per distinct SQL text. */
+  function prepared(sql: string): Database.Statement {
+    let stmt = historyStmts.get(sql);
+    if (!stmt) {
+      stmt = db.prepare(sql);
+      historyStmts.set(sql, stmt);
+    }
+    return stmt;
   }
   function filterParams(f: HistoryFilter): Record<string, unknown> {
     return { status: f.status, webhookId: f.webhookId, eventType: f.eventType, since: f.since, limit: f.limit };
-  }
-  function historyStatement(f: HistoryFilter): Database.Statement {
-    const key = filterKey(f);
-    let stmt = historyStmts.get(key);
-    if (!stmt) {
-      const where = filterWhere(f);
-      stmt = db.prepare(
-        `SELECT * FROM deliveries ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT @limit`,
-      );
-      historyStmts.set(key, stmt);
-    }
-    return stmt;
   }
 
   let rotation = 0;
@@ -331,29 +347,18 @@ export function createDeliveriesRepo(db: Db, counts: Counts, durability: (mode: 
       return replaysStmt.all(id);
     },
     history(f: HistoryFilter): DeliveryRow[] {
-      return historyStatement(f).all(filterParams(f)) as DeliveryRow[];
+      return prepared(historySql(f)).all(filterParams(f)) as DeliveryRow[];
     },
     /** Failed deliveries matching the filter that have not been replayed yet, oldest first. */
     replayableFailed(f: Omit<HistoryFilter, 'status'>): DeliveryRow[] {
-      const full: HistoryFilter = { ...f, status: 'failed' };
-      const key = filterKey(full);
-      let stmt = replayableStmts.get(key);
-      if (!stmt) {
-        const where = filterWhere(full, 'd.');
-        stmt = db.prepare(
-          `SELECT d.* FROM deliveries d WHERE ${where.join(' AND ')}
-           AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.replay_of = d.id) ORDER BY d.seq LIMIT @limit`,
-        );
-        replayableStmts.set(key, stmt);
-      }
-      return stmt.all(filterParams(full)) as DeliveryRow[];
+      return prepared(replayableSql(f)).all(filterParams({ ...f, status: 'failed' })) as DeliveryRow[];
     },
     countsByStatus(): Record<DeliveryStatus, number> {
       const out: Record<DeliveryStatus, number> = { pending: 0, succeeded: 0, failed: 0 };
       for (const r of countsStmt.all()) out[r.status] = r.n;
       return out;
     },
-    /** Deliveries finished since `since`, to the hour (counted by trigger when they finish). */
+    /** Deliveries finished since `since`, to the hour (counted in the same transaction as they finish). */
     finishedSince(since: number): { succeeded: number; failed: number } {
       const r = finishedSinceStmt.get(Math.floor(since / 3_600_000));
       return { succeeded: r?.succeeded ?? 0, failed: r?.failed ?? 0 };

@@ -113,12 +113,15 @@ CREATE TABLE serves (
 `,
   },
   {
-    // `logs --failed --webhook X` (and replay --failed --webhook X) on a healthy webhook walked
-    // every failed delivery of every webhook: ~0.9 s on a million-row history. With the status
-    // inside the webhook's index it is a short range read, newest first.
+    // The status indexes hold only pending and failed rows (queries repeat the condition: see
+    // STATUS_INDEXED): a settle to success then writes about a third of the pages it wrote when
+    // every succeeded row had entries too. And `logs --failed --webhook X` on a healthy webhook no
+    // longer walks every failed delivery of every webhook (0.9 s on a million rows).
     version: 2,
     up: `
-CREATE INDEX deliveries_by_webhook_status ON deliveries (webhook_id, status, seq);
+DROP INDEX deliveries_by_status;
+CREATE INDEX deliveries_by_status ON deliveries (status, seq) WHERE status IN ('pending', 'failed');
+CREATE INDEX deliveries_by_webhook_status ON deliveries (webhook_id, status, seq) WHERE status IN ('pending', 'failed');
 `,
   },
 ];
