@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { createDispatcher, type Dispatcher, type DispatcherOptions } from '../dispatch/dispatcher.js';
 import type { Sender } from '../dispatch/sender.js';
+import { startCheckpointer } from '../store/checkpointer.js';
 import type { AppContext } from './context.js';
 import { HEARTBEAT_MS } from './status.js';
 
@@ -11,16 +12,20 @@ export interface ServeHandle {
   stop(graceMs: number): Promise<{ released: number }>;
 }
 
-/** Starts the dispatch loop and the heartbeat that tells other commands this serve is alive. */
-export function startServe(
+/**
+ * Starts the dispatch loop, the heartbeat that tells other commands this serve is alive, and the
+ * background checkpointer that keeps WAL checkpoints out of the loop.
+ */
+export async function startServe(
   ctx: AppContext,
   sender: Sender,
   opts: Omit<DispatcherOptions, 'owner'> & { listen: string | null },
-): ServeHandle {
+): Promise<ServeHandle> {
   const id = `srv_${hostname()}_${process.pid}_${ctx.clock().toString(36)}`;
   ctx.store.serves.forgetOlderThan(ctx.clock() - 7 * 86_400_000);
   ctx.store.serves.register({ id, pid: process.pid, hostname: hostname(), listen: opts.listen }, ctx.clock());
   const dispatcher = createDispatcher({ store: ctx.store, sender, clock: ctx.clock }, { ...opts, owner: id });
+  const checkpointer = await startCheckpointer(ctx.store.db, ctx.store.path, (err) => dispatcher.emit('error', err));
   const heartbeat = setInterval(() => {
     try {
       ctx.store.serves.heartbeat(id, ctx.clock());
@@ -37,6 +42,7 @@ export function startServe(
       clearInterval(heartbeat);
       const r = await dispatcher.stop(graceMs);
       ctx.store.serves.markStopped(id, ctx.clock());
+      await checkpointer.stop();
       return r;
     },
   };

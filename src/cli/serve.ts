@@ -168,7 +168,7 @@ Examples:
       const { createSender } = await import('../dispatch/sender.js'); // undici: a large import only serve and test need
       const sender = createSender({ caFile: opts.caFile, connectionsPerOrigin: perWebhook });
       let anyFailed = false;
-      const handle = startServe(ctx, sender, {
+      const handle = await startServe(ctx, sender, {
         concurrency,
         perWebhook,
         leaseMs,

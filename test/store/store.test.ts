@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { migrate, openDatabase } from '../../src/store/open.js';
 import { LATEST_VERSION, MIGRATIONS } from '../../src/store/migrations.js';
 import { historySql, replayableSql } from '../../src/store/deliveries-repo.js';
 import { openStore } from '../../src/store/store.js';
+import { startCheckpointer } from '../../src/store/checkpointer.js';
 import type { SendResult } from '../../src/domain/types.js';
 import { tempDb } from '../helpers/paths.js';
+import { eventually } from '../helpers/process.js';
 import { seedEvents, seedWebhook } from '../helpers/seed.js';
 
 const OK: SendResult = { outcome: 'ok', statusCode: 200, error: null, durationMs: 3, responseExcerpt: 'ok' };
@@ -232,5 +235,29 @@ describe('the status indexes', () => {
     assert.deepEqual(ids('succeeded'), [c[0]!.seq]);
     assert.deepEqual(ids('failed'), [c[1]!.seq]);
     assert.deepEqual(ids('pending'), [c[2]!.seq]);
+  });
+});
+
+describe('the background checkpointer', () => {
+  it('copies the WAL into the main file off the writing thread, and stops cleanly', async () => {
+    const t = tempDb();
+    const store = openStore(t.db);
+    try {
+      const errors: Error[] = [];
+      const cp = await startCheckpointer(store.db, t.db, (e) => errors.push(e));
+      assert.equal(store.db.pragma('wal_autocheckpoint', { simple: true }), 20_000, 'the writer only checkpoints as a fallback');
+      const before = statSync(t.db).size;
+      seedWebhook(store);
+      seedEvents(store, 2_000, 1_000);
+      // Far below the writer's fallback threshold: only the worker can have grown the main file.
+      assert.ok(statSync(`${t.db}-wal`).size < 20_000 * 4096);
+      await eventually(() => statSync(t.db).size > before + 100 * 4096, 5_000, 'the main file to receive the WAL');
+      await cp.stop();
+      assert.equal(store.db.pragma('wal_autocheckpoint', { simple: true }), 1_000);
+      assert.deepEqual(errors, []);
+    } finally {
+      store.close();
+      t.cleanup();
+    }
   });
 });
