@@ -16,19 +16,38 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts the worker. It is an optimisation, never a condition: if the worker cannot start or
+ * dies, the error is reported, the connection goes back to SQLite's own checkpoints, and
+ * delivery carries on.
+ */
 export async function startCheckpointer(db: Db, path: string, onError: (err: Error) => void): Promise<Checkpointer> {
-  const worker = new Worker(new URL('./checkpoint-worker.js', import.meta.url), { workerData: { path, intervalMs: INTERVAL_MS } });
-  await new Promise<void>((resolve, reject) => {
-    worker.once('message', () => resolve());
-    worker.once('error', reject);
-  });
+  const fallBack = () => {
+    if (db.open) db.pragma(`wal_autocheckpoint = ${DEFAULT_PAGES}`);
+  };
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL('./checkpoint-worker.js', import.meta.url), { workerData: { path, intervalMs: INTERVAL_MS } });
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the checkpoint worker exited (${code}) before it started`)));
+    });
+  } catch (err) {
+    onError(new Error(`background checkpoints are off (${(err as Error).message}); SQLite checkpoints as it writes`));
+    return { stop: async () => {} };
+  }
+  worker.removeAllListeners();
   db.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
   let alive = true;
-  worker.on('error', (err) => {
+  const died = (err: Error) => {
+    if (!alive) return;
     alive = false;
-    db.pragma(`wal_autocheckpoint = ${DEFAULT_PAGES}`);
+    fallBack();
     onError(err);
-  });
+  };
+  worker.on('error', (err) => died(new Error(`background checkpoints stopped (${err.message}); SQLite checkpoints as it writes`)));
+  worker.on('exit', (code) => died(new Error(`background checkpoints stopped (worker exit ${code}); SQLite checkpoints as it writes`)));
   worker.unref();
   return {
     async stop() {
@@ -38,10 +57,11 @@ export async function startCheckpointer(db: Db, path: string, onError: (err: Err
         worker.once('message', () => resolve());
         worker.once('exit', () => resolve());
       });
+      worker.ref(); // unref'd while it runs; the last checkpoint is worth waiting for
       worker.postMessage('stop');
       await Promise.race([stopped, new Promise<void>((r) => setTimeout(r, 2_000).unref())]);
       await worker.terminate();
-      if (db.open) db.pragma(`wal_autocheckpoint = ${DEFAULT_PAGES}`);
+      fallBack();
     },
   };
 }

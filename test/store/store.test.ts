@@ -260,4 +260,20 @@ describe('the background checkpointer', () => {
       t.cleanup();
     }
   });
+
+  it('is never a condition: when the worker cannot start, SQLite keeps checkpointing as it writes', async () => {
+    const t = tempDb();
+    const store = openStore(t.db);
+    try {
+      const errors: Error[] = [];
+      const cp = await startCheckpointer(store.db, `${t.dir}/missing.db`, (e) => errors.push(e));
+      assert.equal(errors.length, 1);
+      assert.match(errors[0]!.message, /background checkpoints are off/);
+      assert.equal(store.db.pragma('wal_autocheckpoint', { simple: true }), 1_000);
+      await cp.stop();
+    } finally {
+      store.close();
+      t.cleanup();
+    }
+  });
 });
