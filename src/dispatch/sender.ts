@@ -117,11 +117,21 @@ class Deadline {
   reason: Error | undefined;
   private listener: (() => void) | null = null;
   private readonly timer: NodeJS.Timeout;
-  constructor(ms: number) {
+  private unlink: (() => void) | null = null;
+  /** `cancel` (optional) ends the attempt early, as cancelled. */
+  constructor(ms: number, cancel?: AbortSignal) {
     this.timer = setTimeout(() => this.abort(new Error(`timed out after ${ms} ms`)), ms);
+    if (!cancel) return;
+    if (cancel.aborted) this.cancel();
+    else {
+      const onCancel = () => this.cancel();
+      cancel.addEventListener('abort', onCancel, { once: true });
+      this.unlink = () => cancel.removeEventListener('abort', onCancel);
+    }
   }
   /** Ends the attempt before its deadline. */
   cancel(): void {
+    if (this.aborted) return;
     this.cancelled = true;
     this.abort(new Error('cancelled'));
   }
@@ -147,6 +157,7 @@ class Deadline {
   clear(): void {
     clearTimeout(this.timer);
     this.listener = null;
+    this.unlink?.();
   }
 }
 
@@ -205,10 +216,7 @@ export function createSender(opts: SenderOptions = {}): Sender {
 
   async function send(req: SendRequest): Promise<SendResult> {
     const started = now();
-    const deadline = new Deadline(timeoutMs);
-    const cancel = () => deadline.cancel();
-    if (req.cancel?.aborted) deadline.cancel();
-    else req.cancel?.addEventListener('abort', cancel, { once: true });
+    const deadline = new Deadline(timeoutMs, req.cancel);
     try {
       const { origin, path } = target(req.url);
       const res = await agent.request({
@@ -236,7 +244,6 @@ export function createSender(opts: SenderOptions = {}): Sender {
       return { outcome, statusCode: null, error, durationMs: now() - started, responseExcerpt: null };
     } finally {
       deadline.clear();
-      req.cancel?.removeEventListener('abort', cancel);
     }
   }
 
