@@ -184,13 +184,13 @@ export function createDeliveriesRepo(db: Db, counts: Counts, durability: (mode: 
     DELETE FROM events WHERE seq IN (
       SELECT e.seq FROM events e WHERE e.created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT ?)`);
 
-  const historyStmts = new Map<string, Database.Statement>();
+  const builtStmts = new Map<string, Database.Statement>();
   /** Statements built from filters, prepared once per distinct SQL text. */
   function prepared(sql: string): Database.Statement {
-    let stmt = historyStmts.get(sql);
+    let stmt = builtStmts.get(sql);
     if (!stmt) {
       stmt = db.prepare(sql);
-      historyStmts.set(sql, stmt);
+      builtStmts.set(sql, stmt);
     }
     return stmt;
   }
