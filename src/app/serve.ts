@@ -25,7 +25,6 @@ export async function startServe(
   ctx.store.serves.forgetOlderThan(ctx.clock() - 7 * 86_400_000);
   ctx.store.serves.register({ id, pid: process.pid, hostname: hostname(), listen: opts.listen }, ctx.clock());
   const dispatcher = createDispatcher({ store: ctx.store, sender, clock: ctx.clock }, { ...opts, owner: id });
-  const checkpointer = await startCheckpointer(ctx.store.db, ctx.store.path, (err) => dispatcher.emit('error', err));
   const heartbeat = setInterval(() => {
     try {
       ctx.store.serves.heartbeat(id, ctx.clock());
@@ -35,6 +34,8 @@ export async function startServe(
   }, HEARTBEAT_MS);
   heartbeat.unref();
   dispatcher.start();
+  // Started after the loop, so the first deliveries do not wait for the worker (~0.1 s).
+  const checkpointer = await startCheckpointer(ctx.store.db, ctx.store.path, (err) => dispatcher.emit('error', err));
   return {
     id,
     dispatcher,

@@ -13,7 +13,8 @@ const FALLBACK_PAGES = 20_000;
 const DEFAULT_PAGES = 1_000;
 
 export interface Checkpointer {
-  stop(): Promise<void>;
+  /** Resolves true when the worker made its last checkpoint and closed, false if it was cut short. */
+  stop(): Promise<boolean>;
 }
 
 /**
@@ -28,16 +29,22 @@ export async function startCheckpointer(db: Db, path: string, onError: (err: Err
   let worker: Worker;
   try {
     worker = new Worker(new URL('./checkpoint-worker.js', import.meta.url), { workerData: { path, intervalMs: INTERVAL_MS } });
+    const w = worker;
     await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the checkpoint worker exited (${code}) before it started`)));
+      const settle = (err?: Error) => {
+        w.off('message', onReady).off('error', settle).off('exit', onExit);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onReady = () => settle();
+      const onExit = (code: number) => settle(new Error(`the checkpoint worker exited (${code}) before it started`));
+      // Only these listeners come off: Worker keeps listeners of its own on itself.
+      w.on('message', onReady).on('error', settle).on('exit', onExit);
     });
   } catch (err) {
     onError(new Error(`background checkpoints are off (${(err as Error).message}); SQLite checkpoints as it writes`));
-    return { stop: async () => {} };
+    return { stop: async () => true };
   }
-  worker.removeAllListeners();
   db.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
   let alive = true;
   const died = (err: Error) => {
@@ -51,17 +58,18 @@ export async function startCheckpointer(db: Db, path: string, onError: (err: Err
   worker.unref();
   return {
     async stop() {
-      if (!alive) return;
+      if (!alive) return true;
       alive = false;
-      const stopped = new Promise<void>((resolve) => {
-        worker.once('message', () => resolve());
-        worker.once('exit', () => resolve());
+      const stopped = new Promise<boolean>((resolve) => {
+        worker.once('message', (msg) => resolve(msg === 'stopped'));
+        worker.once('exit', () => resolve(false));
       });
       worker.ref(); // unref'd while it runs; the last checkpoint is worth waiting for
       worker.postMessage('stop');
-      await Promise.race([stopped, new Promise<void>((r) => setTimeout(r, 2_000).unref())]);
+      const clean = await Promise.race([stopped, new Promise<boolean>((r) => setTimeout(() => r(false), 2_000).unref())]);
       await worker.terminate();
       fallBack();
+      return clean;
     },
   };
 }

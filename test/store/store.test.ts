@@ -252,7 +252,7 @@ describe('the background checkpointer', () => {
       // Far below the writer's fallback threshold: only the worker can have grown the main file.
       assert.ok(statSync(`${t.db}-wal`).size < 20_000 * 4096);
       await eventually(() => statSync(t.db).size > before + 100 * 4096, 5_000, 'the main file to receive the WAL');
-      await cp.stop();
+      assert.equal(await cp.stop(), true, 'the worker made its last checkpoint and closed (not cut short)');
       assert.equal(store.db.pragma('wal_autocheckpoint', { simple: true }), 1_000);
       assert.deepEqual(errors, []);
     } finally {
