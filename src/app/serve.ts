@@ -25,6 +25,8 @@ export async function startServe(
   ctx.store.serves.forgetOlderThan(ctx.clock() - 7 * 86_400_000);
   ctx.store.serves.register({ id, pid: process.pid, hostname: hostname(), listen: opts.listen }, ctx.clock());
   const dispatcher = createDispatcher({ store: ctx.store, sender, clock: ctx.clock }, { ...opts, owner: id });
+  // Reported through the loop's error event, once the caller has subscribed to it.
+  const checkpointer = await startCheckpointer(ctx.store.db, ctx.store.path, (err) => setImmediate(() => dispatcher.emit('error', err)));
   const heartbeat = setInterval(() => {
     try {
       ctx.store.serves.heartbeat(id, ctx.clock());
@@ -33,9 +35,7 @@ export async function startServe(
     }
   }, HEARTBEAT_MS);
   heartbeat.unref();
-  dispatcher.start();
-  // Started after the loop, so the first deliveries do not wait for the worker (~0.1 s).
-  const checkpointer = await startCheckpointer(ctx.store.db, ctx.store.path, (err) => dispatcher.emit('error', err));
+  dispatcher.start(); // its first turn comes after the caller has subscribed to its events
   return {
     id,
     dispatcher,

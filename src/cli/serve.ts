@@ -167,6 +167,21 @@ Examples:
       const log = createLogger(s, !!opts.quiet);
       const { createSender } = await import('../dispatch/sender.js'); // undici: a large import only serve and test need
       const sender = createSender({ caFile: opts.caFile, connectionsPerOrigin: perWebhook });
+      // Signals are taken before anything starts: a SIGTERM during start-up is a graceful stop too.
+      let signals = 0;
+      let stopRequested: () => void = () => {};
+      const stopSignal = new Promise<string>((resolve) => (stopRequested = () => resolve('signal')));
+      const off = s.io.onSignal((sig) => {
+        signals++;
+        if (signals > 1) {
+          log.error(`${sig} again: exiting now`);
+          s.io.exitNow(130);
+        }
+        log.info(`${sig}: finishing in-flight deliveries (up to ${graceMs} ms), then exiting; ${sig} again to exit now`);
+        // The watchdog guarantees the process ends even if something hangs.
+        setTimeout(() => s.io.exitNow(1), graceMs + 5_000).unref();
+        stopRequested();
+      });
       let anyFailed = false;
       const handle = await startServe(ctx, sender, {
         concurrency,
@@ -206,20 +221,6 @@ Examples:
       log.info(`zwh serve ${handle.id} delivering from ${s.dbPath} (concurrency ${concurrency}, ${perWebhook} per webhook)` +
         (listen ? `; intake on http://${opts.listen}` : ''));
 
-      let signals = 0;
-      let stopRequested: () => void = () => {};
-      const stopSignal = new Promise<string>((resolve) => (stopRequested = () => resolve('signal')));
-      const off = s.io.onSignal((sig) => {
-        signals++;
-        if (signals > 1) {
-          log.error(`${sig} again: exiting now`);
-          s.io.exitNow(130);
-        }
-        log.info(`${sig}: finishing in-flight deliveries (up to ${graceMs} ms), then exiting; ${sig} again to exit now`);
-        // The watchdog guarantees the process ends even if something hangs.
-        setTimeout(() => s.io.exitNow(1), graceMs + 5_000).unref();
-        stopRequested();
-      });
       try {
         const reason = await (opts.once ? Promise.race([handle.dispatcher.drained().then(() => 'drained'), stopSignal]) : stopSignal);
         server?.close();
