@@ -17,6 +17,21 @@ export interface Checkpointer {
   stop(): Promise<boolean>;
 }
 
+/** Resolves on the worker's first message; rejects if it fails or exits before. */
+function whenReady(worker: Worker): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const settle = (err?: Error) => {
+      worker.off('message', onReady).off('error', settle).off('exit', onExit);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onReady = () => settle();
+    const onExit = (code: number) => settle(new Error(`the checkpoint worker exited (${code}) before it started`));
+    // Only these listeners come off: Worker keeps listeners of its own on itself.
+    worker.on('message', onReady).on('error', settle).on('exit', onExit);
+  });
+}
+
 /**
  * Starts the worker. It is an optimisation, never a condition: if the worker cannot start or
  * dies, the error is reported, the connection goes back to SQLite's own checkpoints, and
@@ -29,27 +44,18 @@ export async function startCheckpointer(db: Db, path: string, onError: (err: Err
   let worker: Worker;
   try {
     worker = new Worker(new URL('./checkpoint-worker.js', import.meta.url), { workerData: { path, intervalMs: INTERVAL_MS } });
-    const w = worker;
-    await new Promise<void>((resolve, reject) => {
-      const settle = (err?: Error) => {
-        w.off('message', onReady).off('error', settle).off('exit', onExit);
-        if (err) reject(err);
-        else resolve();
-      };
-      const onReady = () => settle();
-      const onExit = (code: number) => settle(new Error(`the checkpoint worker exited (${code}) before it started`));
-      // Only these listeners come off: Worker keeps listeners of its own on itself.
-      w.on('message', onReady).on('error', settle).on('exit', onExit);
-    });
+    await whenReady(worker);
   } catch (err) {
     onError(new Error(`background checkpoints are off (${(err as Error).message}); SQLite checkpoints as it writes`));
     return { stop: async () => true };
   }
   db.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
-  let alive = true;
+  let alive = true; // until stop() or the worker's death
+  let dead = false;
   const died = (err: Error) => {
     if (!alive) return;
     alive = false;
+    dead = true;
     fallBack();
     onError(err);
   };
@@ -58,7 +64,7 @@ export async function startCheckpointer(db: Db, path: string, onError: (err: Err
   worker.unref();
   return {
     async stop() {
-      if (!alive) return true;
+      if (!alive) return !dead;
       alive = false;
       const stopped = new Promise<boolean>((resolve) => {
         worker.once('message', (msg) => resolve(msg === 'stopped'));
